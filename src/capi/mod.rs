@@ -1,0 +1,183 @@
+//! Functions exported to C and .NET callers. Each runs inside the panic boundary, checks
+//! every pointer for NULL, and writes outputs only on success.
+
+use crate::blob::{BlobError, ErrorKind, StatsSnapshot, stats::GLOBAL};
+use crate::h5::sys::{self, herr_t, hid_t};
+use crate::h5::{Major, boundary};
+use crate::vfd::{BlobFd, CLASS, H5FD_blob_fapl_t};
+use std::collections::HashSet;
+use std::ffi::{c_char, c_void};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{LazyLock, Mutex};
+
+static DRIVER_ID: AtomicI64 = AtomicI64::new(-1);
+
+/// Files currently open through this library, so a handle can be checked before use.
+pub(crate) static OPEN_FILES: LazyLock<Mutex<HashSet<usize>>> = LazyLock::new(Default::default);
+
+fn driver_id() -> Result<hid_t, BlobError> {
+    // SAFETY: H5open initialises the library if needed; harmless when already done.
+    if unsafe { sys::H5open() } < 0 {
+        return Err(BlobError::new(ErrorKind::Internal, "HDF5 failed to initialise"));
+    }
+    let id = DRIVER_ID.load(Ordering::Acquire);
+    // SAFETY: H5Iis_valid accepts any id value.
+    if id > 0 && unsafe { sys::H5Iis_valid(id) } > 0 {
+        return Ok(id);
+    }
+    // SAFETY: CLASS is a complete, static driver class table.
+    let id = unsafe { sys::H5FDregister(&CLASS.0) };
+    if id < 0 {
+        return Err(BlobError::new(ErrorKind::Internal, "H5FDregister failed for the blob driver"));
+    }
+    DRIVER_ID.store(id, Ordering::Release);
+    Ok(id)
+}
+
+/// Registers the Blob VFD (once) and returns its driver id, or H5I_INVALID_HID on failure.
+#[unsafe(no_mangle)]
+pub extern "C" fn H5FD_blob_init() -> hid_t {
+    boundary(c"H5FD_blob_init", Major::Vfl, -1, driver_id)
+}
+
+/// Makes `fapl_id` use the Blob VFD with the settings in `fa` (NULL: settings from the
+/// environment only). Returns a negative value on failure, with the reason on HDF5's error stack.
+///
+/// # Safety
+/// `fa` is NULL or points to a valid `H5FD_blob_fapl_t`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn H5Pset_fapl_blob(fapl_id: hid_t, fa: *const H5FD_blob_fapl_t) -> herr_t {
+    boundary(c"H5Pset_fapl_blob", Major::Plist, -1, || {
+        let id = driver_id()?;
+        let default = H5FD_blob_fapl_t::default();
+        // SAFETY: NULL or valid per the contract.
+        let fa = unsafe { fa.as_ref() }.unwrap_or(&default);
+        fa.to_layer()?; // reject a bad version or malformed strings now, not at open
+        // SAFETY: HDF5 copies the struct through our fapl_copy.
+        if unsafe { sys::H5Pset_driver(fapl_id, id, (fa as *const H5FD_blob_fapl_t).cast()) } < 0 {
+            return Err(BlobError::new(ErrorKind::Config, "H5Pset_driver failed: is fapl_id a file access property list?"));
+        }
+        Ok(0)
+    })
+}
+
+/// Copies the Blob VFD settings of `fapl_id` into `fa_out`. Fails if the fapl does not use
+/// the Blob VFD with a settings struct.
+///
+/// # Safety
+/// `fa_out` is NULL (an error) or points to writable memory for one `H5FD_blob_fapl_t`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn H5Pget_fapl_blob(fapl_id: hid_t, fa_out: *mut H5FD_blob_fapl_t) -> herr_t {
+    boundary(c"H5Pget_fapl_blob", Major::Plist, -1, || {
+        if fa_out.is_null() {
+            return Err(BlobError::new(ErrorKind::Config, "fa_out is NULL"));
+        }
+        let id = driver_id()?;
+        // SAFETY: plain HDF5 calls on a caller-given id.
+        if unsafe { sys::H5Pget_driver(fapl_id) } != id {
+            return Err(BlobError::new(ErrorKind::Config, "the file access property list does not use the blob driver"));
+        }
+        let info = unsafe { sys::H5Pget_driver_info(fapl_id) }.cast::<H5FD_blob_fapl_t>();
+        // SAFETY: the driver info of our driver is our struct.
+        let info = unsafe { info.as_ref() }.ok_or_else(|| {
+            BlobError::new(ErrorKind::Config, "the blob driver was set without a settings struct (by name or config string)")
+        })?;
+        // SAFETY: fa_out is writable per the contract.
+        unsafe { fa_out.write(info.clone()) };
+        Ok(0)
+    })
+}
+
+/// Request and cache statistics.
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy)]
+pub struct h5blob_stats_t {
+    /// HTTP requests sent, retries included.
+    pub requests: u64,
+    /// Logical GETs.
+    pub gets: u64,
+    /// Requests that were retries.
+    pub retries: u64,
+    /// Response bytes received.
+    pub bytes: u64,
+    /// 429/503 responses.
+    pub throttled: u64,
+    pub cache_hits: u64,
+    pub cache_misses: u64,
+    /// Pages fetched ahead of any read.
+    pub prefetched: u64,
+    /// Read calls from HDF5 and the bytes they asked for.
+    pub reads: u64,
+    pub read_bytes: u64,
+    /// Seconds spent waiting inside read callbacks.
+    pub wait_seconds: f64,
+}
+
+impl From<StatsSnapshot> for h5blob_stats_t {
+    fn from(s: StatsSnapshot) -> Self {
+        h5blob_stats_t {
+            requests: s.requests,
+            gets: s.gets,
+            retries: s.retries,
+            bytes: s.bytes,
+            throttled: s.throttled,
+            cache_hits: s.cache_hits,
+            cache_misses: s.cache_misses,
+            prefetched: s.prefetched,
+            reads: s.reads,
+            read_bytes: s.read_bytes,
+            wait_seconds: s.wait_ns as f64 / 1e9,
+        }
+    }
+}
+
+/// Statistics of an open HDF5 file that uses the Blob VFD.
+///
+/// # Safety
+/// `out` is NULL (an error) or points to writable memory for one `h5blob_stats_t`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn H5FD_blob_get_stats(file_id: hid_t, out: *mut h5blob_stats_t) -> herr_t {
+    boundary(c"H5FD_blob_get_stats", Major::File, -1, || {
+        if out.is_null() {
+            return Err(BlobError::new(ErrorKind::Config, "out is NULL"));
+        }
+        let mut handle: *mut c_void = std::ptr::null_mut();
+        // SAFETY: HDF5 writes the driver's handle into `handle`.
+        if unsafe { sys::H5Fget_vfd_handle(file_id, 0 /* H5P_DEFAULT */, &mut handle) } < 0 {
+            return Err(BlobError::new(ErrorKind::Config, "not an open HDF5 file id"));
+        }
+        let open = OPEN_FILES.lock().unwrap_or_else(|p| p.into_inner());
+        if !open.contains(&(handle as usize)) {
+            return Err(BlobError::new(ErrorKind::Config, "the file is not open through the blob driver"));
+        }
+        // SAFETY: the pointer is a live BlobFd (registered at open, removed at close).
+        let fd = unsafe { &*handle.cast::<BlobFd>() };
+        let s = fd.file.stats().snapshot();
+        // SAFETY: out is writable per the contract.
+        unsafe { out.write(s.into()) };
+        Ok(0)
+    })
+}
+
+/// Statistics summed over every file this process opened through the Blob VFD
+/// (files still open contribute their requests and bytes so far).
+///
+/// # Safety
+/// `out` is NULL (an error) or points to writable memory for one `h5blob_stats_t`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn h5blob_stats_total(out: *mut h5blob_stats_t) -> herr_t {
+    boundary(c"h5blob_stats_total", Major::Vfl, -1, || {
+        if out.is_null() {
+            return Err(BlobError::new(ErrorKind::Config, "out is NULL"));
+        }
+        // SAFETY: out is writable per the contract.
+        unsafe { out.write(GLOBAL.snapshot().into()) };
+        Ok(0)
+    })
+}
+
+/// The library version, e.g. "0.1.0". Static storage; never free it.
+#[unsafe(no_mangle)]
+pub extern "C" fn h5blob_version() -> *const c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}

@@ -1,0 +1,13 @@
+//! h5blob: HDF5 straight out of Azure Blob Storage.
+//!
+//! Layers, with data flowing one way: HDF5 calls a callback in [`vfd`], which reads through
+//! [`cache`], which fetches with [`blob`], configured by [`config`]. Only `vfd`, `capi`
+//! and `h5` touch C; the rest is safe Rust, testable alone.
+
+pub mod blob;
+pub mod cache;
+pub mod capi;
+pub mod config;
+pub mod h5;
+mod runtime;
+pub mod vfd;
