@@ -11,7 +11,9 @@ use std::path::PathBuf;
 fn default_hdf5_dir() -> PathBuf {
     let cache = env::var_os("H5BLOB_CACHE")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env::var("HOME").unwrap_or_default()).join(".cache/h5blob"));
+        .unwrap_or_else(|| {
+            PathBuf::from(env::var("HOME").unwrap_or_default()).join(".cache/h5blob")
+        });
     cache.join("hdf5-1.14.6")
 }
 
@@ -19,7 +21,9 @@ fn main() {
     println!("cargo:rerun-if-env-changed=HDF5_DIR");
     println!("cargo:rerun-if-env-changed=H5BLOB_CACHE");
     println!("cargo:rerun-if-changed=src/h5/wrapper.h");
-    let dir = env::var_os("HDF5_DIR").map(PathBuf::from).unwrap_or_else(default_hdf5_dir);
+    let dir = env::var_os("HDF5_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(default_hdf5_dir);
     let include = dir.join("include");
     let lib = dir.join("lib");
     if !include.join("H5FDdevelop.h").exists() {
@@ -29,7 +33,10 @@ fn main() {
             include.display()
         );
     }
-    println!("cargo:rerun-if-changed={}", include.join("H5public.h").display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        include.join("H5public.h").display()
+    );
 
     let bindings = bindgen::Builder::default()
         .header("src/h5/wrapper.h")
@@ -46,7 +53,9 @@ fn main() {
         .generate()
         .expect("bindgen failed on the HDF5 headers");
     let out = PathBuf::from(env::var("OUT_DIR").unwrap());
-    bindings.write_to_file(out.join("hdf5_bindings.rs")).expect("write bindings");
+    bindings
+        .write_to_file(out.join("hdf5_bindings.rs"))
+        .expect("write bindings");
 
     // The plugin resolves HDF5 symbols against the libhdf5 the host process already loaded
     // (same soname); the rpath only matters for our own test binaries.

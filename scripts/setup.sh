@@ -14,6 +14,7 @@ HDF5_VERSION="${HDF5_VERSION:-1.14.6}"
 # moves over time, so the script picks the first source version matching HDF5_VERSION.
 HDF5_SUITES="trixie forky sid"
 AZURITE_VERSION="${AZURITE_VERSION:-3.35.0}"
+CBINDGEN_VERSION=0.29.2
 CACHE="${H5BLOB_CACHE:-$HOME/.cache/h5blob}"
 HDF5_PREFIX="$CACHE/hdf5-$HDF5_VERSION"
 AZURITE_PREFIX="$CACHE/azurite-$AZURITE_VERSION"
@@ -99,14 +100,22 @@ install_venv() {
   touch "$VENV/.ok-2"
 }
 
+install_cbindgen() {
+  # Pinned: the committed header must match what this version generates.
+  cbindgen --version 2>/dev/null | grep -q "^cbindgen $CBINDGEN_VERSION\$" && return 0
+  log "installing cbindgen $CBINDGEN_VERSION"
+  cargo install --quiet --locked cbindgen --version "$CBINDGEN_VERSION" >&2
+}
+
 build_hdf5
 install_azurite
 install_venv
+install_cbindgen
 
 cat <<ENV
 export HDF5_DIR="$HDF5_PREFIX"
 export H5BLOB_AZURITE="$AZURITE_PREFIX/node_modules/.bin/azurite-blob"
 export H5BLOB_PYTHON="$VENV/bin/python"
-export PATH="$HDF5_PREFIX/bin:\$PATH"
+export PATH="$HDF5_PREFIX/bin:$HOME/.cargo/bin:\$PATH"
 export LD_LIBRARY_PATH="$HDF5_PREFIX/lib\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}"
 ENV

@@ -4,7 +4,8 @@
 use super::stats::{GLOBAL, Stats};
 use async_trait::async_trait;
 use object_store::client::{
-    ClientOptions, HttpClient, HttpConnector, HttpError, HttpRequest, HttpResponse, HttpService, ReqwestConnector,
+    ClientOptions, HttpClient, HttpConnector, HttpError, HttpRequest, HttpResponse, HttpService,
+    ReqwestConnector,
 };
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
@@ -19,7 +20,8 @@ tokio::task_local! {
 /// for more is better reported to the user than waited on silently.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
 
-static POOLS: LazyLock<Mutex<HashMap<(Duration, Duration), HttpClient>>> = LazyLock::new(Default::default);
+static POOLS: LazyLock<Mutex<HashMap<(Duration, Duration), HttpClient>>> =
+    LazyLock::new(Default::default);
 
 #[derive(Debug)]
 pub struct SharedConnector {
@@ -28,7 +30,9 @@ pub struct SharedConnector {
 
 impl SharedConnector {
     pub fn new(timeout: Duration, connect_timeout: Duration) -> Self {
-        SharedConnector { key: (timeout, connect_timeout) }
+        SharedConnector {
+            key: (timeout, connect_timeout),
+        }
     }
 }
 
@@ -78,7 +82,12 @@ impl HttpService for Counting {
 /// `Retry-After` in seconds (Azure sends seconds; HTTP dates are not used by Azure Storage).
 fn retry_after(h: &::http::HeaderMap) -> Option<Duration> {
     let v = h.get("retry-after")?;
-    v.to_str().ok()?.trim().parse::<u64>().ok().map(Duration::from_secs)
+    v.to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs)
 }
 
 #[cfg(test)]
@@ -91,7 +100,10 @@ mod tests {
         assert_eq!(retry_after(&h), None);
         h.insert("retry-after", "3".parse().unwrap());
         assert_eq!(retry_after(&h), Some(Duration::from_secs(3)));
-        h.insert("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap());
+        h.insert(
+            "retry-after",
+            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
+        );
         assert_eq!(retry_after(&h), None);
     }
 }

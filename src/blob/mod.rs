@@ -33,6 +33,15 @@ pub struct BlobClient {
     /// URL for messages: no signature.
     pub display: String,
     pub stats: Arc<Stats>,
+    auth: AuthHint,
+}
+
+/// What an authorisation failure should be explained with.
+#[derive(Clone, Debug, Default)]
+pub struct AuthHint {
+    pub anonymous: bool,
+    /// `se=` of the SAS in use: expiry time, ISO 8601.
+    pub sas_expiry: Option<String>,
 }
 
 impl BlobClient {
@@ -43,7 +52,11 @@ impl BlobClient {
             .with_timeout(t.timeout)
             .with_connect_timeout(t.connect_timeout);
         let retry = RetryConfig {
-            backoff: BackoffConfig { init_backoff: Duration::from_millis(100), max_backoff: Duration::from_secs(15), base: 2.0 },
+            backoff: BackoffConfig {
+                init_backoff: Duration::from_millis(100),
+                max_backoff: Duration::from_secs(15),
+                base: 2.0,
+            },
             max_retries: t.retries,
             retry_timeout: t.retry_timeout,
         };
@@ -57,24 +70,54 @@ impl BlobClient {
             .with_http_connector(http::SharedConnector::new(t.timeout, t.connect_timeout));
         b = match &r.credential {
             Credential::SharedKey(k) => b.with_access_key(k),
-            Credential::Sas(s) => b.with_config(object_store::azure::AzureConfigKey::SasKey, s.clone()),
+            Credential::Sas(s) => {
+                b.with_config(object_store::azure::AzureConfigKey::SasKey, s.clone())
+            }
             Credential::Anonymous => b.with_skip_signature(true),
         };
-        let store = b.build().map_err(|e| BlobError::from_store(e, "configure", &r.display))?;
+        let auth = AuthHint {
+            anonymous: r.credential == Credential::Anonymous,
+            sas_expiry: match &r.credential {
+                Credential::Sas(s) => s.split('&').find_map(|kv| kv.strip_prefix("se=")).map(|v| {
+                    percent_encoding::percent_decode_str(v)
+                        .decode_utf8_lossy()
+                        .into_owned()
+                }),
+                _ => None,
+            },
+        };
+        let store = b
+            .build()
+            .map_err(|e| BlobError::from_store(e, "configure", &r.display, &auth))?;
         let path = Path::parse(&r.blob).unwrap_or_else(|_| Path::from(r.blob.as_str()));
-        Ok(BlobClient { store: Arc::new(store), path, display: r.display.clone(), stats: Arc::new(Stats::default()) })
+        Ok(BlobClient {
+            store: Arc::new(store),
+            path,
+            display: r.display.clone(),
+            stats: Arc::new(Stats::default()),
+            auth,
+        })
     }
 
     /// One GET of the first `len` bytes: size from `Content-Range`, ETag, no HEAD request.
     pub async fn head(&self, len: u64) -> Result<Head, BlobError> {
-        let opts = GetOptions { range: Some(GetRange::Bounded(0..len.max(1))), ..Default::default() };
-        let res = self.counted(self.store.get_opts(&self.path, opts), "open").await.map_err(|e| {
-            if e.kind == ErrorKind::RangeNotSatisfiable {
-                BlobError::new(ErrorKind::NotHdf5, format!("{}: the blob is empty, not an HDF5 file", self.display))
-            } else {
-                e
-            }
-        })?;
+        let opts = GetOptions {
+            range: Some(GetRange::Bounded(0..len.max(1))),
+            ..Default::default()
+        };
+        let res = self
+            .counted(self.store.get_opts(&self.path, opts), "open")
+            .await
+            .map_err(|e| {
+                if e.kind == ErrorKind::RangeNotSatisfiable {
+                    BlobError::new(
+                        ErrorKind::NotHdf5,
+                        format!("{}: the blob is empty, not an HDF5 file", self.display),
+                    )
+                } else {
+                    e
+                }
+            })?;
         let size = res.meta.size;
         let etag = res.meta.e_tag.clone();
         let want = res.range.end - res.range.start;
@@ -89,7 +132,9 @@ impl BlobClient {
             if_match: etag.map(str::to_string),
             ..Default::default()
         };
-        let res = self.counted(self.store.get_opts(&self.path, opts), "read").await?;
+        let res = self
+            .counted(self.store.get_opts(&self.path, opts), "read")
+            .await?;
         let want = range.end - range.start;
         self.collect(res.bytes(), want, range.start).await
     }
@@ -99,9 +144,11 @@ impl BlobClient {
         fut: impl std::future::Future<Output = object_store::Result<T>>,
         op: &str,
     ) -> Result<T, BlobError> {
-        self.stats.gets.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.stats
+            .gets
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let r = http::CURRENT.scope(self.stats.clone(), fut).await;
-        r.map_err(|e| BlobError::from_store(e, op, &self.display))
+        r.map_err(|e| BlobError::from_store(e, op, &self.display, &self.auth))
     }
 
     /// Reads a response body and checks its length: a stream can end early with status 206.
@@ -111,11 +158,18 @@ impl BlobClient {
         want: u64,
         at: u64,
     ) -> Result<Bytes, BlobError> {
-        let data = http::CURRENT.scope(self.stats.clone(), body).await.map_err(|e| BlobError::from_store(e, "read", &self.display))?;
+        let data = http::CURRENT
+            .scope(self.stats.clone(), body)
+            .await
+            .map_err(|e| BlobError::from_store(e, "read", &self.display, &self.auth))?;
         if data.len() as u64 != want {
             return Err(BlobError::new(
                 ErrorKind::Transport,
-                format!("{}: short read at offset {at}: got {} of {want} bytes", self.display, data.len()),
+                format!(
+                    "{}: short read at offset {at}: got {} of {want} bytes",
+                    self.display,
+                    data.len()
+                ),
             ));
         }
         self.stats.add_bytes(data.len() as u64);

@@ -19,7 +19,7 @@ pub struct Stats {
     pub cache_misses: AtomicU64,
     /// Pages fetched ahead of any read (metadata crawl and sequential read-ahead).
     pub prefetched: AtomicU64,
-    /// HDF5 read calls and the bytes they asked for.
+    /// HDF5 read callbacks (a `read_vector` of 100 pieces is one) and the bytes they asked for.
     pub reads: AtomicU64,
     pub read_bytes: AtomicU64,
     /// Nanoseconds HDF5 spent waiting inside our read callbacks.

@@ -38,18 +38,22 @@ struct Fetched {
 /// Pages of a gap this small between two missing runs are fetched along with them.
 const MAX_GAP_PAGES: u64 = 1;
 
-/// Cache namespaces: one per (URL, ETag), so a reopened unchanged blob finds its pages
-/// and a replaced blob never sees the old version's.
-static IDS: LazyLock<Mutex<HashMap<(String, String), u64>>> = LazyLock::new(Default::default);
+/// Cache namespaces: one per (URL, ETag, page size), so a reopened unchanged blob finds
+/// its pages, a replaced blob never sees the old version's, and pages of different sizes
+/// never mix.
+type VersionKey = (String, String, u64);
+static IDS: LazyLock<Mutex<HashMap<VersionKey, u64>>> = LazyLock::new(Default::default);
 
-fn version_id(url: &str, etag: Option<&str>) -> u64 {
+fn version_id(url: &str, etag: Option<&str>, page: u64) -> u64 {
     let mut ids = IDS.lock().unwrap_or_else(|p| p.into_inner());
     let n = ids.len() as u64 + 1;
     match etag {
-        Some(e) => *ids.entry((url.to_string(), e.to_string())).or_insert(n),
+        Some(e) => *ids
+            .entry((url.to_string(), e.to_string(), page))
+            .or_insert(n),
         // No ETag: no way to know the blob is unchanged, so never share pages.
         None => {
-            ids.insert((url.to_string(), format!("#{n}")), n);
+            ids.insert((url.to_string(), format!("#{n}"), page), n);
             n
         }
     }
@@ -65,8 +69,9 @@ pub struct RemoteFile {
     tuning: Tuning,
     inflight: Mutex<HashMap<u64, Fetch>>,
     slots: Semaphore,
-    /// Sequential-read detector: end of the last raw read and the current window.
-    seq: Mutex<(u64, u64)>,
+    /// Sequential-read detector: end of the last raw read, the current window, and the end
+    /// of what has been fetched ahead.
+    seq: Mutex<Seq>,
     format: Mutex<(Format, u64)>,
     crawled: Mutex<HashSet<u64>>,
     crawl_left: AtomicU64,
@@ -82,7 +87,7 @@ impl RemoteFile {
         let head_len = t.head_size.div_ceil(page).max(1) * page;
         let started = Instant::now();
         let head = runtime::block_on(client.head(head_len))?;
-        let id = version_id(&client.display, head.etag.as_deref());
+        let id = version_id(&client.display, head.etag.as_deref(), page);
         CACHE.reserve(t.cache_bytes);
         let file = Arc::new(RemoteFile {
             size: head.size,
@@ -91,7 +96,7 @@ impl RemoteFile {
             page,
             inflight: Mutex::new(HashMap::new()),
             slots: Semaphore::new(t.max_requests),
-            seq: Mutex::new((u64::MAX, 0)),
+            seq: Mutex::new(Seq::default()),
             format: Mutex::new((Format::default(), 0)),
             crawled: Mutex::new(HashSet::new()),
             crawl_left: AtomicU64::new(t.meta_prefetch),
@@ -99,7 +104,10 @@ impl RemoteFile {
             tuning: t,
             client,
         });
-        file.client.stats.add(&file.client.stats.wait_ns, started.elapsed().as_nanos() as u64);
+        file.client.stats.add(
+            &file.client.stats.wait_ns,
+            started.elapsed().as_nanos() as u64,
+        );
         file.store_pages(0, &head.data, true);
         match hints::superblock(&head.data, file.size) {
             Some((format, base, found)) => {
@@ -141,11 +149,18 @@ impl RemoteFile {
 
     /// Fills every `(address, buffer)` pair; bytes past the end of the blob read as zeros,
     /// as with HDF5's own drivers.
-    pub fn read(self: &Arc<Self>, reqs: &mut [(u64, &mut [u8])], kind: MemKind) -> Result<(), BlobError> {
+    pub fn read(
+        self: &Arc<Self>,
+        reqs: &mut [(u64, &mut [u8])],
+        kind: MemKind,
+    ) -> Result<(), BlobError> {
         let started = Instant::now();
         let stats = &self.client.stats;
-        stats.add(&stats.reads, reqs.len() as u64);
-        stats.add(&stats.read_bytes, reqs.iter().map(|r| r.1.len() as u64).sum());
+        stats.add(&stats.reads, 1);
+        stats.add(
+            &stats.read_bytes,
+            reqs.iter().map(|r| r.1.len() as u64).sum(),
+        );
         let meta = kind != MemKind::Raw;
         let result = runtime::block_on(self.read_async(reqs, meta));
         stats.add(&stats.wait_ns, started.elapsed().as_nanos() as u64);
@@ -157,9 +172,13 @@ impl RemoteFile {
             let (format, base) = *self.format.lock().unwrap_or_else(|p| p.into_inner());
             let mut found = Vec::new();
             for (addr, buf) in reqs.iter() {
-                let mut h = hints::parse(buf, None, kind == MemKind::ObjectHeader, format, self.size);
+                let mut h =
+                    hints::parse(buf, None, kind == MemKind::ObjectHeader, format, self.size);
                 rebase(&mut h, base, self.size);
-                self.crawled.lock().unwrap_or_else(|p| p.into_inner()).insert(*addr);
+                self.crawled
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(*addr);
                 found.extend(h);
             }
             self.prefetch(found);
@@ -169,7 +188,11 @@ impl RemoteFile {
         Ok(())
     }
 
-    async fn read_async(self: &Arc<Self>, reqs: &mut [(u64, &mut [u8])], meta: bool) -> Result<(), BlobError> {
+    async fn read_async(
+        self: &Arc<Self>,
+        reqs: &mut [(u64, &mut [u8])],
+        meta: bool,
+    ) -> Result<(), BlobError> {
         let mut wanted = BTreeSet::new();
         for (addr, buf) in reqs.iter() {
             let end = addr.saturating_add(buf.len() as u64).min(self.size);
@@ -187,7 +210,9 @@ impl RemoteFile {
                 if let Some(d) = CACHE.get((self.id, p)) {
                     have.insert(p, d);
                 } else if let Some(f) = inflight.get(&p) {
-                    if let Some(first) = f.peek().and_then(|r| r.as_ref().ok()).map(|d| d.first_page) {
+                    if let Some(first) =
+                        f.peek().and_then(|r| r.as_ref().ok()).map(|d| d.first_page)
+                    {
                         seen.insert(first);
                     }
                     waits.push(f.clone());
@@ -245,14 +270,22 @@ impl RemoteFile {
                     inflight.remove(&p);
                 }
             }
-            let fetched = Arc::new(Fetched { first_page: task_pages.start, data: got? });
+            let fetched = Arc::new(Fetched {
+                first_page: task_pages.start,
+                data: got?,
+            });
             if !crawl.is_empty() && !this.closed.load(Relaxed) {
                 this.crawl(&fetched, &crawl);
             }
             Ok(fetched)
         });
         let fut: Fetch = async move {
-            task.await.unwrap_or_else(|e| Err(BlobError::new(ErrorKind::Internal, format!("fetch task failed: {e}"))))
+            task.await.unwrap_or_else(|e| {
+                Err(BlobError::new(
+                    ErrorKind::Internal,
+                    format!("fetch task failed: {e}"),
+                ))
+            })
         }
         .boxed()
         .shared();
@@ -278,8 +311,12 @@ impl RemoteFile {
         let start = fetched.first_page * self.page;
         let mut found = Vec::new();
         for h in crawl {
-            let Some(off) = h.addr.checked_sub(start) else { continue };
-            let Some(bytes) = fetched.data.get(off as usize..) else { continue };
+            let Some(off) = h.addr.checked_sub(start) else {
+                continue;
+            };
+            let Some(bytes) = fetched.data.get(off as usize..) else {
+                continue;
+            };
             let mut more = hints::parse(bytes, Some(h.kind), true, format, self.size);
             rebase(&mut more, base, self.size);
             found.extend(more);
@@ -296,7 +333,13 @@ impl RemoteFile {
             rounds += 1;
             let mut next = Vec::new();
             for h in todo.drain(..) {
-                if h.kind != Kind::Bytes && !self.crawled.lock().unwrap_or_else(|p| p.into_inner()).insert(h.addr) {
+                if h.kind != Kind::Bytes
+                    && !self
+                        .crawled
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .insert(h.addr)
+                {
                     continue;
                 }
                 let last = (h.addr + h.len - 1) / self.page;
@@ -329,16 +372,24 @@ impl RemoteFile {
         let max_pages = (self.tuning.max_merge / self.page).max(1);
         for run in plan(&missing, MAX_GAP_PAGES, max_pages) {
             let bytes = (run.end - run.start) * self.page;
-            if self.crawl_left.fetch_update(Relaxed, Relaxed, |left| left.checked_sub(bytes)).is_err() {
+            if self
+                .crawl_left
+                .fetch_update(Relaxed, Relaxed, |left| left.checked_sub(bytes))
+                .is_err()
+            {
                 return;
             }
             let lo = run.start * self.page;
             let hi = run.end * self.page;
-            let inside: Vec<Hint> =
-                fresh.iter().filter(|h| h.addr >= lo && h.addr < hi && h.kind != Kind::Bytes).copied().collect();
+            let inside: Vec<Hint> = fresh
+                .iter()
+                .filter(|h| h.addr >= lo && h.addr < hi && h.kind != Kind::Bytes)
+                .copied()
+                .collect();
             let stats = &self.client.stats;
             stats.add(&stats.prefetched, run.end - run.start);
-            let _ = self.fetch(run, true, inside);
+            // The GET runs as its own task; nobody needs to wait for it here.
+            let _started = self.fetch(run, true, inside);
         }
     }
 
@@ -363,35 +414,57 @@ impl RemoteFile {
     }
 
     /// Sequential raw reads (compressed chunks arrive one `read` at a time) grow a
-    /// read-ahead window, doubling up to `readahead` bytes.
+    /// read-ahead window, doubling up to `readahead` bytes. Like the kernel's read-ahead,
+    /// the next window is fetched when less than half of the current one is left ahead,
+    /// so it goes out as a few large GETs rather than one per read.
     fn read_ahead(self: &Arc<Self>, addr: u64, len: u64) {
         if self.tuning.readahead == 0 {
             return;
         }
-        let window = {
+        let end = addr + len;
+        let range = {
             let mut s = self.seq.lock().unwrap_or_else(|p| p.into_inner());
-            let (last_end, window) = *s;
-            let sequential = addr >= last_end && addr - last_end <= self.page;
-            let w = if sequential { (window.max(self.page * 4) * 2).min(self.tuning.readahead) } else { 0 };
-            *s = (addr + len, w);
-            w
+            let sequential =
+                s.last_end != 0 && addr >= s.last_end && addr - s.last_end <= self.page;
+            s.last_end = end;
+            if !sequential {
+                s.window = 0;
+                s.ahead_end = 0;
+                return;
+            }
+            s.window = (s.window.max(self.page * 4) * 2).min(self.tuning.readahead);
+            let ahead = s.ahead_end.saturating_sub(end);
+            if ahead >= s.window / 2 {
+                return;
+            }
+            let from = s.ahead_end.max(end);
+            let to = (end + s.window).min(self.size);
+            s.ahead_end = to;
+            from..to
         };
-        if window == 0 {
+        if range.is_empty() {
             return;
         }
-        let from = (addr + len).div_ceil(self.page);
-        let to = (addr + len + window).min(self.size).div_ceil(self.page);
         let missing: Vec<u64> = {
             let inflight = self.inflight.lock().unwrap_or_else(|p| p.into_inner());
-            (from..to).filter(|p| !inflight.contains_key(p) && !CACHE.contains((self.id, *p))).collect()
+            (range.start / self.page..range.end.div_ceil(self.page))
+                .filter(|p| !inflight.contains_key(p) && !CACHE.contains((self.id, *p)))
+                .collect()
         };
         let max_pages = (self.tuning.max_merge / self.page).max(1);
         for run in plan(&missing, MAX_GAP_PAGES, max_pages) {
             let stats = &self.client.stats;
             stats.add(&stats.prefetched, run.end - run.start);
-            let _ = self.fetch(run, false, Vec::new());
+            let _started = self.fetch(run, false, Vec::new());
         }
     }
+}
+
+#[derive(Default)]
+struct Seq {
+    last_end: u64,
+    window: u64,
+    ahead_end: u64,
 }
 
 /// Addresses inside HDF5 metadata are relative to the superblock's base address.
@@ -404,18 +477,27 @@ fn rebase(h: &mut Vec<Hint>, base: u64, eof: u64) {
     }
 }
 
-fn copy_out(addr: u64, buf: &mut [u8], page: u64, size: u64, have: &HashMap<u64, Bytes>) -> Result<(), BlobError> {
+fn copy_out(
+    addr: u64,
+    buf: &mut [u8],
+    page: u64,
+    size: u64,
+    have: &HashMap<u64, Bytes>,
+) -> Result<(), BlobError> {
     let end = addr.saturating_add(buf.len() as u64);
     let mut pos = addr;
     while pos < end.min(size) {
         let p = pos / page;
-        let data = have
-            .get(&p)
-            .ok_or_else(|| BlobError::new(ErrorKind::Internal, format!("page {p} missing after fetch")))?;
+        let data = have.get(&p).ok_or_else(|| {
+            BlobError::new(ErrorKind::Internal, format!("page {p} missing after fetch"))
+        })?;
         let off = (pos - p * page) as usize;
         let n = ((end.min(size) - pos) as usize).min(data.len().saturating_sub(off));
         if n == 0 {
-            return Err(BlobError::new(ErrorKind::Internal, format!("page {p} shorter than expected")));
+            return Err(BlobError::new(
+                ErrorKind::Internal,
+                format!("page {p} shorter than expected"),
+            ));
         }
         let dst = (pos - addr) as usize;
         buf[dst..dst + n].copy_from_slice(&data[off..off + n]);

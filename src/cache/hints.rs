@@ -16,7 +16,10 @@ pub struct Format {
 
 impl Default for Format {
     fn default() -> Self {
-        Format { offsets: 8, lengths: 8 }
+        Format {
+            offsets: 8,
+            lengths: 8,
+        }
     }
 }
 
@@ -46,7 +49,7 @@ pub struct Hint {
 }
 
 /// Bytes HDF5 reads first at an object header (`H5O_SPEC_READ_SIZE`).
-pub const OHDR_SPECULATIVE: u64 = 512;
+pub(crate) const OHDR_SPECULATIVE: u64 = 512;
 /// Generous sizes for nodes whose exact size depends on the B-tree `K` values.
 const NODE_GUESS: u64 = 1024;
 /// The undefined address.
@@ -84,7 +87,11 @@ impl<'a> Cursor<'a> {
 }
 
 fn hint(addr: u64, len: u64, kind: Kind, eof: u64) -> Option<Hint> {
-    (addr != UNDEF && addr < eof && len > 0).then(|| Hint { addr, len: len.min(eof - addr), kind })
+    (addr != UNDEF && addr < eof && len > 0).then(|| Hint {
+        addr,
+        len: len.min(eof - addr),
+        kind,
+    })
 }
 
 /// Finds the superblock at 0, 512, 1024, ... within `head` and returns the format and hints
@@ -107,7 +114,10 @@ fn parse_superblock(b: &[u8], eof: u64) -> Option<(Format, Vec<Hint>)> {
     match version {
         0 | 1 => {
             c.skip(4)?; // free-space, root symbol table, reserved, shared header versions
-            let f = Format { offsets: c.u8()? as usize, lengths: c.u8()? as usize };
+            let f = Format {
+                offsets: c.u8()? as usize,
+                lengths: c.u8()? as usize,
+            };
             if !valid(f) {
                 return None;
             }
@@ -131,7 +141,10 @@ fn parse_superblock(b: &[u8], eof: u64) -> Option<(Format, Vec<Hint>)> {
             Some((f, out))
         }
         2 | 3 => {
-            let f = Format { offsets: c.u8()? as usize, lengths: c.u8()? as usize };
+            let f = Format {
+                offsets: c.u8()? as usize,
+                lengths: c.u8()? as usize,
+            };
             if !valid(f) {
                 return None;
             }
@@ -211,7 +224,11 @@ fn group_btree(b: &[u8], f: Format, eof: u64, out: &mut Vec<Hint>) -> Option<()>
     let level = c.u8()?;
     let n = c.uint(2)?;
     c.skip(2 * f.offsets)?; // siblings
-    let child_kind = if level == 0 { Kind::SymbolNode } else { Kind::GroupBTree };
+    let child_kind = if level == 0 {
+        Kind::SymbolNode
+    } else {
+        Kind::GroupBTree
+    };
     for _ in 0..n {
         c.skip(f.lengths)?; // key: heap offset of a name
         let child = c.uint(f.offsets)?;
@@ -243,10 +260,24 @@ fn ohdr_v1(b: &[u8], f: Format, eof: u64, out: &mut Vec<Hint>) -> Option<()> {
     let _nmesgs = c.uint(2)?;
     c.skip(4)?;
     let size = c.uint(4)? as usize;
-    v1_messages(b, 16, 16usize.saturating_add(size).min(b.len()), f, eof, out)
+    v1_messages(
+        b,
+        16,
+        16usize.saturating_add(size).min(b.len()),
+        f,
+        eof,
+        out,
+    )
 }
 
-fn v1_messages(b: &[u8], start: usize, end: usize, f: Format, eof: u64, out: &mut Vec<Hint>) -> Option<()> {
+fn v1_messages(
+    b: &[u8],
+    start: usize,
+    end: usize,
+    f: Format,
+    eof: u64,
+    out: &mut Vec<Hint>,
+) -> Option<()> {
     let mut c = Cursor::new(&b[..end.min(b.len())], start);
     while c.at + 8 <= end {
         let ty = c.uint(2)?;
@@ -282,7 +313,15 @@ fn ochk(b: &[u8], f: Format, eof: u64, out: &mut Vec<Hint>) -> Option<()> {
     v2_messages(b, 4, b.len().saturating_sub(4), false, f, eof, out)
 }
 
-fn v2_messages(b: &[u8], start: usize, end: usize, crt_order: bool, f: Format, eof: u64, out: &mut Vec<Hint>) -> Option<()> {
+fn v2_messages(
+    b: &[u8],
+    start: usize,
+    end: usize,
+    crt_order: bool,
+    f: Format,
+    eof: u64,
+    out: &mut Vec<Hint>,
+) -> Option<()> {
     let mut c = Cursor::new(&b[..end], start);
     let hdr = if crt_order { 6 } else { 4 };
     while c.at + hdr <= end {
@@ -342,7 +381,10 @@ fn hard_link(c: &mut Cursor<'_>, f: Format) -> Option<u64> {
 mod tests {
     use super::*;
 
-    const F: Format = Format { offsets: 8, lengths: 8 };
+    const F: Format = Format {
+        offsets: 8,
+        lengths: 8,
+    };
 
     fn le(v: u64, n: usize) -> Vec<u8> {
         v.to_le_bytes()[..n].to_vec()
@@ -396,7 +438,13 @@ mod tests {
 
     #[test]
     fn truncated_or_garbage_input_gives_nothing() {
-        for b in [&b"SNOD\x01\x00\xff\xff"[..], b"TREE", b"OHDR\x02\x03", b"\x01\x00", &[0u8; 64]] {
+        for b in [
+            &b"SNOD\x01\x00\xff\xff"[..],
+            b"TREE",
+            b"OHDR\x02\x03",
+            b"\x01\x00",
+            &[0u8; 64],
+        ] {
             let h = parse(b, None, true, F, 1 << 30);
             assert!(h.is_empty(), "{b:?} gave {h:?}");
         }
@@ -418,9 +466,19 @@ mod tests {
         }
         let h = parse(&b, None, true, F, 1 << 20);
         let kinds: Vec<Kind> = h.iter().map(|h| h.kind).collect();
-        assert_eq!(kinds, vec![Kind::Continuation { v1: true }, Kind::GroupBTree, Kind::LocalHeap]);
+        assert_eq!(
+            kinds,
+            vec![
+                Kind::Continuation { v1: true },
+                Kind::GroupBTree,
+                Kind::LocalHeap
+            ]
+        );
         assert_eq!(h[0].len, 200);
-        assert!(parse(&b, None, false, F, 1 << 20).is_empty(), "v1 headers only on OHDR reads");
+        assert!(
+            parse(&b, None, false, F, 1 << 20).is_empty(),
+            "v1 headers only on OHDR reads"
+        );
     }
 
     #[test]
@@ -437,7 +495,14 @@ mod tests {
         b.extend(&msg);
         b.extend([0; 4]); // checksum
         let h = parse(&b, None, false, F, 1 << 20);
-        assert_eq!(h, vec![Hint { addr: 12345, len: OHDR_SPECULATIVE, kind: Kind::ObjectHeader }]);
+        assert_eq!(
+            h,
+            vec![Hint {
+                addr: 12345,
+                len: OHDR_SPECULATIVE,
+                kind: Kind::ObjectHeader
+            }]
+        );
     }
 
     #[test]
@@ -459,7 +524,10 @@ mod tests {
         b.extend(le(680, 8));
         let (f, base, h) = superblock(&b, 5000).unwrap();
         assert_eq!((f, base), (F, 0));
-        assert_eq!(h.iter().map(|h| h.addr).collect::<Vec<_>>(), vec![96, 136, 680]);
+        assert_eq!(
+            h.iter().map(|h| h.addr).collect::<Vec<_>>(),
+            vec![96, 136, 680]
+        );
 
         let mut b2 = vec![0u8; 512];
         b2.extend(SIGNATURE);

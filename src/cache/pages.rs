@@ -34,7 +34,9 @@ pub struct PageCache {
 }
 
 /// The process-wide cache.
-pub static CACHE: LazyLock<PageCache> = LazyLock::new(|| PageCache { inner: Mutex::new(Inner::default()) });
+pub static CACHE: LazyLock<PageCache> = LazyLock::new(|| PageCache {
+    inner: Mutex::new(Inner::default()),
+});
 
 impl PageCache {
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -55,7 +57,11 @@ impl PageCache {
         let e = g.map.get_mut(&key)?;
         let old = std::mem::replace(&mut e.tick, tick);
         let (data, meta) = (e.data.clone(), e.meta);
-        let lru = if meta { &mut g.lru_meta } else { &mut g.lru_raw };
+        let lru = if meta {
+            &mut g.lru_meta
+        } else {
+            &mut g.lru_raw
+        };
         lru.remove(&old);
         lru.insert(tick, key);
         Some(data)
@@ -83,7 +89,14 @@ impl PageCache {
             g.bytes_raw += len;
             g.lru_raw.insert(tick, key);
         }
-        g.map.insert(key, Entry { data: Bytes::copy_from_slice(data), tick, meta });
+        g.map.insert(
+            key,
+            Entry {
+                data: Bytes::copy_from_slice(data),
+                tick,
+                meta,
+            },
+        );
         g.evict();
     }
 
@@ -111,7 +124,9 @@ impl Inner {
         while self.bytes_meta + self.bytes_raw > self.capacity {
             let meta_over = self.bytes_meta * META_SHARE.1 > self.capacity * META_SHARE.0;
             let victim = if self.lru_raw.is_empty() || meta_over {
-                self.lru_meta.first_key_value().or_else(|| self.lru_raw.first_key_value())
+                self.lru_meta
+                    .first_key_value()
+                    .or_else(|| self.lru_raw.first_key_value())
             } else {
                 self.lru_raw.first_key_value()
             };
@@ -128,7 +143,9 @@ mod tests {
     use super::*;
 
     fn cache(cap: u64) -> PageCache {
-        let c = PageCache { inner: Mutex::new(Inner::default()) };
+        let c = PageCache {
+            inner: Mutex::new(Inner::default()),
+        };
         c.reserve(cap);
         c
     }

@@ -11,7 +11,9 @@ pub fn plan(pages: &[u64], max_gap: u64, max_pages: u64) -> Vec<Range<u64>> {
     let mut out: Vec<Range<u64>> = Vec::new();
     for &p in pages {
         match out.last_mut() {
-            Some(r) if p >= r.end && p - r.end <= max_gap && p + 1 - r.start <= max_pages => r.end = p + 1,
+            Some(r) if p >= r.end && p - r.end <= max_gap && p + 1 - r.start <= max_pages => {
+                r.end = p + 1
+            }
             _ => out.push(p..p + 1),
         }
     }

@@ -18,7 +18,10 @@ pub(crate) static OPEN_FILES: LazyLock<Mutex<HashSet<usize>>> = LazyLock::new(De
 fn driver_id() -> Result<hid_t, BlobError> {
     // SAFETY: H5open initialises the library if needed; harmless when already done.
     if unsafe { sys::H5open() } < 0 {
-        return Err(BlobError::new(ErrorKind::Internal, "HDF5 failed to initialise"));
+        return Err(BlobError::new(
+            ErrorKind::Internal,
+            "HDF5 failed to initialise",
+        ));
     }
     let id = DRIVER_ID.load(Ordering::Acquire);
     // SAFETY: H5Iis_valid accepts any id value.
@@ -28,13 +31,16 @@ fn driver_id() -> Result<hid_t, BlobError> {
     // SAFETY: CLASS is a complete, static driver class table.
     let id = unsafe { sys::H5FDregister(&CLASS.0) };
     if id < 0 {
-        return Err(BlobError::new(ErrorKind::Internal, "H5FDregister failed for the blob driver"));
+        return Err(BlobError::new(
+            ErrorKind::Internal,
+            "H5FDregister failed for the blob driver",
+        ));
     }
     DRIVER_ID.store(id, Ordering::Release);
     Ok(id)
 }
 
-/// Registers the Blob VFD (once) and returns its driver id, or H5I_INVALID_HID on failure.
+/// Registers the Blob VFD (once) and returns its driver id, or a negative value on failure.
 #[unsafe(no_mangle)]
 pub extern "C" fn H5FD_blob_init() -> hid_t {
     boundary(c"H5FD_blob_init", Major::Vfl, -1, driver_id)
@@ -55,7 +61,10 @@ pub unsafe extern "C" fn H5Pset_fapl_blob(fapl_id: hid_t, fa: *const H5FD_blob_f
         fa.to_layer()?; // reject a bad version or malformed strings now, not at open
         // SAFETY: HDF5 copies the struct through our fapl_copy.
         if unsafe { sys::H5Pset_driver(fapl_id, id, (fa as *const H5FD_blob_fapl_t).cast()) } < 0 {
-            return Err(BlobError::new(ErrorKind::Config, "H5Pset_driver failed: is fapl_id a file access property list?"));
+            return Err(BlobError::new(
+                ErrorKind::Config,
+                "H5Pset_driver failed: is fapl_id a file access property list?",
+            ));
         }
         Ok(0)
     })
@@ -75,12 +84,18 @@ pub unsafe extern "C" fn H5Pget_fapl_blob(fapl_id: hid_t, fa_out: *mut H5FD_blob
         let id = driver_id()?;
         // SAFETY: plain HDF5 calls on a caller-given id.
         if unsafe { sys::H5Pget_driver(fapl_id) } != id {
-            return Err(BlobError::new(ErrorKind::Config, "the file access property list does not use the blob driver"));
+            return Err(BlobError::new(
+                ErrorKind::Config,
+                "the file access property list does not use the blob driver",
+            ));
         }
         let info = unsafe { sys::H5Pget_driver_info(fapl_id) }.cast::<H5FD_blob_fapl_t>();
         // SAFETY: the driver info of our driver is our struct.
         let info = unsafe { info.as_ref() }.ok_or_else(|| {
-            BlobError::new(ErrorKind::Config, "the blob driver was set without a settings struct (by name or config string)")
+            BlobError::new(
+                ErrorKind::Config,
+                "the blob driver was set without a settings struct (by name or config string)",
+            )
         })?;
         // SAFETY: fa_out is writable per the contract.
         unsafe { fa_out.write(info.clone()) };
@@ -143,12 +158,21 @@ pub unsafe extern "C" fn H5FD_blob_get_stats(file_id: hid_t, out: *mut h5blob_st
         }
         let mut handle: *mut c_void = std::ptr::null_mut();
         // SAFETY: HDF5 writes the driver's handle into `handle`.
-        if unsafe { sys::H5Fget_vfd_handle(file_id, 0 /* H5P_DEFAULT */, &mut handle) } < 0 {
-            return Err(BlobError::new(ErrorKind::Config, "not an open HDF5 file id"));
+        if unsafe {
+            sys::H5Fget_vfd_handle(file_id, 0 /* H5P_DEFAULT */, &mut handle)
+        } < 0
+        {
+            return Err(BlobError::new(
+                ErrorKind::Config,
+                "not an open HDF5 file id",
+            ));
         }
         let open = OPEN_FILES.lock().unwrap_or_else(|p| p.into_inner());
         if !open.contains(&(handle as usize)) {
-            return Err(BlobError::new(ErrorKind::Config, "the file is not open through the blob driver"));
+            return Err(BlobError::new(
+                ErrorKind::Config,
+                "the file is not open through the blob driver",
+            ));
         }
         // SAFETY: the pointer is a live BlobFd (registered at open, removed at close).
         let fd = unsafe { &*handle.cast::<BlobFd>() };

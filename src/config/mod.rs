@@ -14,7 +14,11 @@ pub enum ConfigError {
     #[error("malformed blob URL {url}: {why}")]
     Url { url: String, why: String },
     #[error("bad setting {key:?} in {origin}: {why}")]
-    Setting { origin: String, key: String, why: String },
+    Setting {
+        origin: String,
+        key: String,
+        why: String,
+    },
     #[error("{url}: no {what}")]
     Missing { url: String, what: String },
 }

@@ -11,7 +11,8 @@ use std::time::Duration;
 
 /// The well-known Azurite development account (`UseDevelopmentStorage=true`). Public by design.
 pub const DEV_ACCOUNT: &str = "devstoreaccount1";
-const DEV_KEY: &str = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+const DEV_KEY: &str =
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 const DEV_ENDPOINT: &str = "http://127.0.0.1:10000/devstoreaccount1";
 
 /// Every setting the driver understands.
@@ -41,39 +42,156 @@ pub enum Key {
     UseDevelopmentStorage,
 }
 
-/// (key, config-string name, accepted aliases (case-insensitive), environment variables, secret)
-const KEYS: &[(Key, &str, &[&str], &[&str], bool)] = &[
-    (Key::Account, "account", &["accountname", "account_name"], &["AZURE_STORAGE_ACCOUNT_NAME", "AZURE_STORAGE_ACCOUNT"], false),
-    (Key::AccountKey, "account_key", &["accountkey", "key"], &["AZURE_STORAGE_KEY", "AZURE_STORAGE_ACCOUNT_KEY"], true),
-    (Key::Sas, "sas_token", &["sas", "sharedaccesssignature"], &["AZURE_STORAGE_SAS_TOKEN"], true),
-    (Key::Endpoint, "endpoint", &["blobendpoint", "blob_endpoint"], &["H5BLOB_ENDPOINT"], false),
-    (Key::ConnectionString, "connection_string", &[], &["AZURE_STORAGE_CONNECTION_STRING"], true),
-    (Key::Anonymous, "anonymous", &[], &["H5BLOB_ANONYMOUS"], false),
-    (Key::CacheSize, "cache_size", &[], &["H5BLOB_CACHE_SIZE"], false),
-    (Key::PageSize, "page_size", &[], &["H5BLOB_PAGE_SIZE"], false),
-    (Key::MaxRequests, "max_requests", &[], &["H5BLOB_MAX_REQUESTS"], false),
-    (Key::MaxMerge, "max_merge", &[], &["H5BLOB_MAX_MERGE"], false),
-    (Key::Readahead, "readahead", &[], &["H5BLOB_READAHEAD"], false),
-    (Key::MetaPrefetch, "meta_prefetch", &[], &["H5BLOB_META_PREFETCH"], false),
-    (Key::HeadSize, "head_size", &[], &["H5BLOB_HEAD_SIZE"], false),
-    (Key::Timeout, "timeout", &[], &["H5BLOB_TIMEOUT"], false),
-    (Key::ConnectTimeout, "connect_timeout", &[], &["H5BLOB_CONNECT_TIMEOUT"], false),
-    (Key::Retries, "retries", &[], &["H5BLOB_RETRIES"], false),
-    (Key::RetryTimeout, "retry_timeout", &[], &["H5BLOB_RETRY_TIMEOUT"], false),
-    (Key::Stats, "stats", &[], &["H5BLOB_STATS"], false),
-    (Key::DefaultEndpointsProtocol, "defaultendpointsprotocol", &[], &[], false),
-    (Key::EndpointSuffix, "endpointsuffix", &[], &[], false),
-    (Key::UseDevelopmentStorage, "usedevelopmentstorage", &[], &[], false),
+/// A setting: key, config-string name, accepted aliases (case-insensitive), environment
+/// variables (first set wins), and whether its value is a secret.
+struct KeyDef(
+    Key,
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static str],
+    bool,
+);
+
+const KEYS: &[KeyDef] = &[
+    KeyDef(
+        Key::Account,
+        "account",
+        &["accountname", "account_name"],
+        &["AZURE_STORAGE_ACCOUNT_NAME", "AZURE_STORAGE_ACCOUNT"],
+        false,
+    ),
+    KeyDef(
+        Key::AccountKey,
+        "account_key",
+        &["accountkey", "key"],
+        &["AZURE_STORAGE_KEY", "AZURE_STORAGE_ACCOUNT_KEY"],
+        true,
+    ),
+    KeyDef(
+        Key::Sas,
+        "sas_token",
+        &["sas", "sharedaccesssignature"],
+        &["AZURE_STORAGE_SAS_TOKEN"],
+        true,
+    ),
+    KeyDef(
+        Key::Endpoint,
+        "endpoint",
+        &["blobendpoint", "blob_endpoint"],
+        &["H5BLOB_ENDPOINT"],
+        false,
+    ),
+    KeyDef(
+        Key::ConnectionString,
+        "connection_string",
+        &[],
+        &["AZURE_STORAGE_CONNECTION_STRING"],
+        true,
+    ),
+    KeyDef(
+        Key::Anonymous,
+        "anonymous",
+        &[],
+        &["H5BLOB_ANONYMOUS"],
+        false,
+    ),
+    KeyDef(
+        Key::CacheSize,
+        "cache_size",
+        &[],
+        &["H5BLOB_CACHE_SIZE"],
+        false,
+    ),
+    KeyDef(
+        Key::PageSize,
+        "page_size",
+        &[],
+        &["H5BLOB_PAGE_SIZE"],
+        false,
+    ),
+    KeyDef(
+        Key::MaxRequests,
+        "max_requests",
+        &[],
+        &["H5BLOB_MAX_REQUESTS"],
+        false,
+    ),
+    KeyDef(
+        Key::MaxMerge,
+        "max_merge",
+        &[],
+        &["H5BLOB_MAX_MERGE"],
+        false,
+    ),
+    KeyDef(
+        Key::Readahead,
+        "readahead",
+        &[],
+        &["H5BLOB_READAHEAD"],
+        false,
+    ),
+    KeyDef(
+        Key::MetaPrefetch,
+        "meta_prefetch",
+        &[],
+        &["H5BLOB_META_PREFETCH"],
+        false,
+    ),
+    KeyDef(
+        Key::HeadSize,
+        "head_size",
+        &[],
+        &["H5BLOB_HEAD_SIZE"],
+        false,
+    ),
+    KeyDef(Key::Timeout, "timeout", &[], &["H5BLOB_TIMEOUT"], false),
+    KeyDef(
+        Key::ConnectTimeout,
+        "connect_timeout",
+        &[],
+        &["H5BLOB_CONNECT_TIMEOUT"],
+        false,
+    ),
+    KeyDef(Key::Retries, "retries", &[], &["H5BLOB_RETRIES"], false),
+    KeyDef(
+        Key::RetryTimeout,
+        "retry_timeout",
+        &[],
+        &["H5BLOB_RETRY_TIMEOUT"],
+        false,
+    ),
+    KeyDef(Key::Stats, "stats", &[], &["H5BLOB_STATS"], false),
+    KeyDef(
+        Key::DefaultEndpointsProtocol,
+        "defaultendpointsprotocol",
+        &[],
+        &[],
+        false,
+    ),
+    KeyDef(Key::EndpointSuffix, "endpointsuffix", &[], &[], false),
+    KeyDef(
+        Key::UseDevelopmentStorage,
+        "usedevelopmentstorage",
+        &[],
+        &[],
+        false,
+    ),
 ];
 
 /// Names every config-string key, for error messages.
 pub fn key_names() -> String {
-    KEYS.iter().take_while(|k| k.0 != Key::DefaultEndpointsProtocol).map(|k| k.1).collect::<Vec<_>>().join(", ")
+    KEYS.iter()
+        .take_while(|k| k.0 != Key::DefaultEndpointsProtocol)
+        .map(|k| k.1)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn lookup(name: &str) -> Option<Key> {
     let n = name.trim().to_ascii_lowercase();
-    KEYS.iter().find(|k| k.1 == n || k.2.contains(&n.as_str())).map(|k| k.0)
+    KEYS.iter()
+        .find(|k| k.1 == n || k.2.contains(&n.as_str()))
+        .map(|k| k.0)
 }
 
 fn is_secret(key: Key) -> bool {
@@ -93,7 +211,14 @@ impl std::fmt::Debug for Layer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut m = f.debug_map();
         for (k, v) in &self.values {
-            m.entry(k, &if is_secret(*k) { "<redacted>" } else { v.as_str() });
+            m.entry(
+                k,
+                &if is_secret(*k) {
+                    "<redacted>"
+                } else {
+                    v.as_str()
+                },
+            );
         }
         for a in self.account_keys.keys().chain(self.account_sas.keys()) {
             m.entry(&"per-account credential", a);
@@ -117,17 +242,24 @@ impl Layer {
             let (name, value) = (name.trim(), value.trim());
             let lower = name.to_ascii_lowercase();
             if let Some(acct) = lower.strip_prefix("account_key.") {
-                layer.account_keys.insert(acct.to_string(), value.to_string());
+                layer
+                    .account_keys
+                    .insert(acct.to_string(), value.to_string());
                 continue;
             }
             if let Some(acct) = lower.strip_prefix("sas_token.") {
-                layer.account_sas.insert(acct.to_string(), value.trim_start_matches('?').to_string());
+                layer
+                    .account_sas
+                    .insert(acct.to_string(), value.trim_start_matches('?').to_string());
                 continue;
             }
             let key = lookup(name).ok_or_else(|| ConfigError::Setting {
                 origin: source.into(),
                 key: name.into(),
-                why: format!("unknown key (known: {}, account_key.<account>, sas_token.<account>)", key_names()),
+                why: format!(
+                    "unknown key (known: {}, account_key.<account>, sas_token.<account>)",
+                    key_names()
+                ),
             })?;
             layer.values.insert(key, value.to_string());
         }
@@ -138,8 +270,11 @@ impl Layer {
     /// Reads the environment variables of every key.
     pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Layer, ConfigError> {
         let mut layer = Layer::default();
-        for (key, _, _, vars, _) in KEYS {
-            if let Some(v) = vars.iter().find_map(|v| get(v).filter(|s| !s.trim().is_empty())) {
+        for KeyDef(key, _, _, vars, _) in KEYS {
+            if let Some(v) = vars
+                .iter()
+                .find_map(|v| get(v).filter(|s| !s.trim().is_empty()))
+            {
                 layer.values.insert(*key, v.trim().to_string());
             }
         }
@@ -258,7 +393,10 @@ pub struct Resolved {
 
 /// Combines a parsed URL with the settings layers (highest first) into what to open.
 pub fn resolve(url: &super::BlobUrl, layers: &[&Layer]) -> Result<Resolved, ConfigError> {
-    let merged = layers.iter().rev().fold(Layer::default(), |acc, l| l.over(&acc));
+    let merged = layers
+        .iter()
+        .rev()
+        .fold(Layer::default(), |acc, l| l.over(&acc));
     let get = |k: Key| merged.values.get(&k).map(String::as_str);
     let dev = get(Key::UseDevelopmentStorage).is_some_and(|v| parse_bool(v).unwrap_or(false));
 
@@ -271,7 +409,10 @@ pub fn resolve(url: &super::BlobUrl, layers: &[&Layer]) -> Result<Resolved, Conf
             url: url.display(),
             what: "storage account: give it in the URL, as account=... in the driver config, or in AZURE_STORAGE_ACCOUNT_NAME".into(),
         })?;
-    super::url::validate_account(&account).map_err(|why| ConfigError::Url { url: url.display(), why })?;
+    super::url::validate_account(&account).map_err(|why| ConfigError::Url {
+        url: url.display(),
+        why,
+    })?;
 
     let endpoint = match &url.endpoint {
         Some(e) => e.clone(),
@@ -286,14 +427,21 @@ pub fn resolve(url: &super::BlobUrl, layers: &[&Layer]) -> Result<Resolved, Conf
         },
     };
     if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
-        return Err(ConfigError::Setting { origin: "endpoint".into(), key: "endpoint".into(), why: format!("{endpoint:?} is not an http(s) URL") });
+        return Err(ConfigError::Setting {
+            origin: "endpoint".into(),
+            key: "endpoint".into(),
+            why: format!("{endpoint:?} is not an http(s) URL"),
+        });
     }
 
-    let anonymous = get(Key::Anonymous).map(parse_bool).transpose().map_err(|why| ConfigError::Setting {
-        origin: "settings".into(),
-        key: "anonymous".into(),
-        why,
-    })?;
+    let anonymous = get(Key::Anonymous)
+        .map(parse_bool)
+        .transpose()
+        .map_err(|why| ConfigError::Setting {
+            origin: "settings".into(),
+            key: "anonymous".into(),
+            why,
+        })?;
     let credential = if let Some(sas) = &url.sas {
         Credential::Sas(sas.clone())
     } else if anonymous == Some(true) {
@@ -305,7 +453,12 @@ pub fn resolve(url: &super::BlobUrl, layers: &[&Layer]) -> Result<Resolved, Conf
             .unwrap_or(Credential::Anonymous)
     };
 
-    let display = super::BlobUrl { account: Some(account.clone()), endpoint: Some(endpoint.clone()), ..url.clone() }.display();
+    let display = super::BlobUrl {
+        account: Some(account.clone()),
+        endpoint: Some(endpoint.clone()),
+        ..url.clone()
+    }
+    .display();
     Ok(Resolved {
         account,
         container: url.container.clone(),
@@ -327,7 +480,10 @@ fn layer_credential(l: &Layer, account: &str, dev: bool) -> Option<Credential> {
         return Some(Credential::Sas(s.clone()));
     }
     let layer_account = l.values.get(&Key::Account).map(String::as_str);
-    let layer_dev = l.values.get(&Key::UseDevelopmentStorage).is_some_and(|v| parse_bool(v).unwrap_or(false));
+    let layer_dev = l
+        .values
+        .get(&Key::UseDevelopmentStorage)
+        .is_some_and(|v| parse_bool(v).unwrap_or(false));
     if layer_dev && dev && account == DEV_ACCOUNT && !l.values.contains_key(&Key::AccountKey) {
         return Some(Credential::SharedKey(DEV_KEY.to_string()));
     }
@@ -337,14 +493,24 @@ fn layer_credential(l: &Layer, account: &str, dev: bool) -> Option<Credential> {
     if let Some(k) = l.values.get(&Key::AccountKey) {
         return Some(Credential::SharedKey(k.clone()));
     }
-    l.values.get(&Key::Sas).map(|s| Credential::Sas(s.trim_start_matches('?').to_string()))
+    l.values
+        .get(&Key::Sas)
+        .map(|s| Credential::Sas(s.trim_start_matches('?').to_string()))
 }
 
 fn tuning(l: &Layer) -> Result<Tuning, ConfigError> {
     let mut t = Tuning::default();
-    let err = |k: &str, why: String| ConfigError::Setting { origin: "settings".into(), key: k.into(), why };
+    let err = |k: &str, why: String| ConfigError::Setting {
+        origin: "settings".into(),
+        key: k.into(),
+        why,
+    };
     for (key, v) in &l.values {
-        let name = KEYS.iter().find(|k| k.0 == *key).map(|k| k.1).unwrap_or("?");
+        let name = KEYS
+            .iter()
+            .find(|k| k.0 == *key)
+            .map(|k| k.1)
+            .unwrap_or("?");
         let size = || parse_size(v).map_err(|w| err(name, w));
         let secs = || parse_secs(v).map_err(|w| err(name, w));
         match key {
@@ -352,12 +518,19 @@ fn tuning(l: &Layer) -> Result<Tuning, ConfigError> {
             Key::PageSize => {
                 let p = size()?;
                 if !(4096..=(16 << 20)).contains(&p) || !p.is_power_of_two() {
-                    return Err(err(name, format!("{p} is not a power of two between 4 KiB and 16 MiB")));
+                    return Err(err(
+                        name,
+                        format!("{p} is not a power of two between 4 KiB and 16 MiB"),
+                    ));
                 }
                 t.page_size = p;
             }
             Key::MaxRequests => {
-                t.max_requests = v.parse().ok().filter(|n| (1..=1024).contains(n)).ok_or_else(|| err(name, format!("{v:?} is not a number from 1 to 1024")))?
+                t.max_requests = v
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=1024).contains(n))
+                    .ok_or_else(|| err(name, format!("{v:?} is not a number from 1 to 1024")))?
             }
             Key::MaxMerge => t.max_merge = size()?.max(1),
             Key::Readahead => t.readahead = size()?,
@@ -366,7 +539,13 @@ fn tuning(l: &Layer) -> Result<Tuning, ConfigError> {
             Key::Timeout => t.timeout = secs()?,
             Key::ConnectTimeout => t.connect_timeout = secs()?,
             Key::RetryTimeout => t.retry_timeout = secs()?,
-            Key::Retries => t.retries = v.parse().ok().filter(|n| *n <= 100).ok_or_else(|| err(name, format!("{v:?} is not a number from 0 to 100")))?,
+            Key::Retries => {
+                t.retries = v
+                    .parse()
+                    .ok()
+                    .filter(|n| *n <= 100)
+                    .ok_or_else(|| err(name, format!("{v:?} is not a number from 0 to 100")))?
+            }
             Key::Stats => t.stats = parse_bool(v).map_err(|w| err(name, w))?,
             _ => {}
         }
@@ -391,7 +570,9 @@ pub fn parse_size(v: &str) -> Result<u64, String> {
     let s = v.trim();
     let digits = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (num, unit) = s.split_at(digits);
-    let n: u64 = num.parse().map_err(|_| format!("{v:?} is not a size like 65536, 64K, 256M or 1G"))?;
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("{v:?} is not a size like 65536, 64K, 256M or 1G"))?;
     let shift = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 0,
         "k" | "kb" | "kib" => 10,
@@ -399,7 +580,8 @@ pub fn parse_size(v: &str) -> Result<u64, String> {
         "g" | "gb" | "gib" => 30,
         _ => return Err(format!("{v:?} is not a size like 65536, 64K, 256M or 1G")),
     };
-    n.checked_mul(1 << shift).ok_or_else(|| format!("{v:?} is too large"))
+    n.checked_mul(1 << shift)
+        .ok_or_else(|| format!("{v:?} is too large"))
 }
 
 /// Seconds, fractional allowed: `30`, `2.5`.

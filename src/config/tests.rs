@@ -11,13 +11,18 @@ fn https_account_host() {
     let u = url("https://myacct.blob.core.windows.net/data/run1.h5");
     assert_eq!(u.account.as_deref(), Some("myacct"));
     assert_eq!((u.container.as_str(), u.blob.as_str()), ("data", "run1.h5"));
-    assert_eq!(u.endpoint.as_deref(), Some("https://myacct.blob.core.windows.net"));
+    assert_eq!(
+        u.endpoint.as_deref(),
+        Some("https://myacct.blob.core.windows.net")
+    );
     assert_eq!(u.sas, None);
 }
 
 #[test]
 fn sas_is_kept_apart_and_never_displayed() {
-    let u = url("https://a1b.blob.core.windows.net/c01/dir/f.h5?sv=2022-11-02&se=2030&sp=r&sig=SECRET%2B");
+    let u = url(
+        "https://a1b.blob.core.windows.net/c01/dir/f.h5?sv=2022-11-02&se=2030&sp=r&sig=SECRET%2B",
+    );
     assert_eq!(u.blob, "dir/f.h5");
     assert!(u.sas.as_deref().unwrap().contains("sig=SECRET%2B"));
     let shown = format!("{} {:?}", u.display(), u);
@@ -27,18 +32,33 @@ fn sas_is_kept_apart_and_never_displayed() {
 #[test]
 fn other_forms() {
     let u = url("az://data/run1.h5");
-    assert_eq!((u.account, u.container.as_str(), u.blob.as_str()), (None, "data", "run1.h5"));
+    assert_eq!(
+        (u.account, u.container.as_str(), u.blob.as_str()),
+        (None, "data", "run1.h5")
+    );
     let u = url("abfss://data@acct01.dfs.core.windows.net/x/y.h5");
-    assert_eq!(u.endpoint.as_deref(), Some("https://acct01.blob.core.windows.net"));
+    assert_eq!(
+        u.endpoint.as_deref(),
+        Some("https://acct01.blob.core.windows.net")
+    );
     assert_eq!(u.blob, "x/y.h5");
     let u = url("wasb://data@acct01.blob.core.chinacloudapi.cn/y.h5");
-    assert_eq!(u.endpoint.as_deref(), Some("http://acct01.blob.core.chinacloudapi.cn"));
+    assert_eq!(
+        u.endpoint.as_deref(),
+        Some("http://acct01.blob.core.chinacloudapi.cn")
+    );
     let u = url("http://127.0.0.1:10000/devstoreaccount1/c01/a%20b.h5");
     assert_eq!(u.account.as_deref(), Some("devstoreaccount1"));
-    assert_eq!(u.endpoint.as_deref(), Some("http://127.0.0.1:10000/devstoreaccount1"));
+    assert_eq!(
+        u.endpoint.as_deref(),
+        Some("http://127.0.0.1:10000/devstoreaccount1")
+    );
     assert_eq!(u.blob, "a b.h5");
     let u = url("https://acct01.privatelink.blob.core.windows.net/c01/f.h5");
-    assert_eq!(u.endpoint.as_deref(), Some("https://acct01.privatelink.blob.core.windows.net"));
+    assert_eq!(
+        u.endpoint.as_deref(),
+        Some("https://acct01.privatelink.blob.core.windows.net")
+    );
 }
 
 #[test]
@@ -47,7 +67,10 @@ fn malformed_urls_say_why() {
         ("run1.h5", "expected"),
         ("ftp://x/y/z", "unsupported scheme"),
         ("https://acct.blob.core.windows.net/data", "missing blob"),
-        ("https://acct.blob.core.windows.net/Data/f.h5", "container name"),
+        (
+            "https://acct.blob.core.windows.net/Data/f.h5",
+            "container name",
+        ),
         ("az://data/f.h5?foo=1", "not a shared access signature"),
         ("abfss://acct.dfs.core.windows.net/f.h5", "<container>@"),
         ("https://ab.blob.core.windows.net/data/f.h5", "account name"),
@@ -55,21 +78,34 @@ fn malformed_urls_say_why() {
         let e = parse_url(s).unwrap_err().to_string();
         assert!(e.contains(why), "{s}: {e}");
     }
-    let e = parse_url("https://x.blob.core.windows.net/Bad/f?sig=SECRET").unwrap_err().to_string();
+    let e = parse_url("https://x.blob.core.windows.net/Bad/f?sig=SECRET")
+        .unwrap_err()
+        .to_string();
     assert!(!e.contains("SECRET"), "{e}");
 }
 
 #[test]
 fn config_string_keys() {
-    let l = Layer::parse("account=acct01; cache_size=1G;page_size=64K ;sas_token=?sv=1&sig=a=b", "test").unwrap();
+    let l = Layer::parse(
+        "account=acct01; cache_size=1G;page_size=64K ;sas_token=?sv=1&sig=a=b",
+        "test",
+    )
+    .unwrap();
     assert_eq!(l.values[&Key::Account], "acct01");
-    assert_eq!(l.values[&Key::Sas], "?sv=1&sig=a=b", "values may contain '='");
+    assert_eq!(
+        l.values[&Key::Sas],
+        "?sv=1&sig=a=b",
+        "values may contain '='"
+    );
     let e = Layer::parse("acount=x", "test").unwrap_err().to_string();
     assert!(e.contains("\"acount\"") && e.contains("unknown key"), "{e}");
     // Connection strings are config strings too.
     let l = Layer::parse("DefaultEndpointsProtocol=https;AccountName=acct01;AccountKey=k==;EndpointSuffix=core.windows.net", "t").unwrap();
     assert_eq!(l.values[&Key::AccountKey], "k==");
-    assert!(!format!("{l:?}").contains("k=="), "secrets are not in Debug output");
+    assert!(
+        !format!("{l:?}").contains("k=="),
+        "secrets are not in Debug output"
+    );
 }
 
 #[test]
@@ -85,14 +121,38 @@ fn precedence_and_per_account_keys() {
     let r = resolve(&url("az://data/f.h5"), &[&cfg, &env]).unwrap();
     assert_eq!(r.account, "acct01");
     assert_eq!(r.credential, Credential::SharedKey("envkey".into()));
-    assert_eq!(r.tuning.cache_bytes, 2 << 20, "config string over environment");
+    assert_eq!(
+        r.tuning.cache_bytes,
+        2 << 20,
+        "config string over environment"
+    );
     assert_eq!(r.endpoint, "https://acct01.blob.core.windows.net");
-    let r = resolve(&url("https://other01.blob.core.windows.net/data/f.h5"), &[&cfg, &env]).unwrap();
+    let r = resolve(
+        &url("https://other01.blob.core.windows.net/data/f.h5"),
+        &[&cfg, &env],
+    )
+    .unwrap();
     assert_eq!(r.credential, Credential::SharedKey("otherkey".into()));
-    let r = resolve(&url("https://third01.blob.core.windows.net/data/f.h5"), &[&cfg, &env]).unwrap();
-    assert_eq!(r.credential, Credential::Anonymous, "a key for another account is never sent");
-    let r = resolve(&url("https://acct01.blob.core.windows.net/data/f.h5?sv=1&sig=x"), &[&cfg, &env]).unwrap();
-    assert_eq!(r.credential, Credential::Sas("sv=1&sig=x".into()), "a SAS in the URL wins");
+    let r = resolve(
+        &url("https://third01.blob.core.windows.net/data/f.h5"),
+        &[&cfg, &env],
+    )
+    .unwrap();
+    assert_eq!(
+        r.credential,
+        Credential::Anonymous,
+        "a key for another account is never sent"
+    );
+    let r = resolve(
+        &url("https://acct01.blob.core.windows.net/data/f.h5?sv=1&sig=x"),
+        &[&cfg, &env],
+    )
+    .unwrap();
+    assert_eq!(
+        r.credential,
+        Credential::Sas("sv=1&sig=x".into()),
+        "a SAS in the URL wins"
+    );
 }
 
 #[test]
@@ -106,15 +166,26 @@ fn development_storage() {
 
 #[test]
 fn missing_account_is_explained() {
-    let e = resolve(&url("az://data/f.h5"), &[]).unwrap_err().to_string();
+    let e = resolve(&url("az://data/f.h5"), &[])
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("AZURE_STORAGE_ACCOUNT_NAME"), "{e}");
 }
 
 #[test]
 fn bad_tuning_values() {
-    for cfg in ["page_size=3000", "max_requests=0", "timeout=-1", "stats=maybe", "cache_size=12X"] {
+    for cfg in [
+        "page_size=3000",
+        "max_requests=0",
+        "timeout=-1",
+        "stats=maybe",
+        "cache_size=12X",
+    ] {
         let l = Layer::parse(cfg, "t").unwrap();
-        assert!(resolve(&url("https://acct01.blob.core.windows.net/c01/f"), &[&l]).is_err(), "{cfg}");
+        assert!(
+            resolve(&url("https://acct01.blob.core.windows.net/c01/f"), &[&l]).is_err(),
+            "{cfg}"
+        );
     }
     assert_eq!(parse_size("64KiB").unwrap(), 65536);
 }
@@ -137,7 +208,8 @@ proptest! {
 
 #[test]
 fn base64_keys_survive_parsing() {
-    let key = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+    let key =
+        "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
     let l = Layer::parse(&format!("account=devstoreaccount1;account_key={key};endpoint=http://127.0.0.1:1/devstoreaccount1"), "t").unwrap();
     let r = resolve(&url("az://data/f.h5"), &[&l]).unwrap();
     assert_eq!(r.credential, Credential::SharedKey(key.into()));

@@ -41,14 +41,21 @@ impl BlobUrl {
             (None, Some(a)) => format!("https://{a}.blob.core.windows.net"),
             (None, None) => return format!("az://{}/{}", self.container, self.blob),
         };
-        let sas = if self.sas.is_some() { "?<SAS redacted>" } else { "" };
+        let sas = if self.sas.is_some() {
+            "?<SAS redacted>"
+        } else {
+            ""
+        };
         format!("{base}/{}/{}{sas}", self.container, self.blob)
     }
 }
 
 /// Parses any accepted form (module docs). Errors name the part that is wrong.
 pub fn parse(input: &str) -> Result<BlobUrl, ConfigError> {
-    let bad = |why: &str| ConfigError::Url { url: redact_query(input), why: why.to_string() };
+    let bad = |why: &str| ConfigError::Url {
+        url: redact_query(input),
+        why: why.to_string(),
+    };
     let input = input.trim();
     let (scheme, rest) = input.split_once("://").ok_or_else(|| {
         bad("expected https://<account>.blob.core.windows.net/<container>/<blob>, az://<container>/<blob>, abfs[s]://, wasb[s]:// or http(s)://<host>/<account>/<container>/<blob>")
@@ -62,7 +69,11 @@ pub fn parse(input: &str) -> Result<BlobUrl, ConfigError> {
     let sas = match query {
         None | Some("") => None,
         Some(q) if q.split('&').any(|kv| kv.starts_with("sig=")) => Some(q.to_string()),
-        Some(_) => return Err(bad("the query string is not a shared access signature (no sig=)")),
+        Some(_) => {
+            return Err(bad(
+                "the query string is not a shared access signature (no sig=)",
+            ));
+        }
     };
     let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
     if authority.is_empty() {
@@ -71,15 +82,26 @@ pub fn parse(input: &str) -> Result<BlobUrl, ConfigError> {
     let mut url = match scheme.as_str() {
         "az" | "azure" => {
             let (container, blob) = (authority, path);
-            BlobUrl { account: None, container: decode(container), blob: decode(blob), endpoint: None, sas: None }
+            BlobUrl {
+                account: None,
+                container: decode(container),
+                blob: decode(blob),
+                endpoint: None,
+                sas: None,
+            }
         }
         "abfs" | "abfss" | "wasb" | "wasbs" => {
-            let (container, host) = authority
-                .split_once('@')
-                .ok_or_else(|| bad("expected <container>@<account>.<dfs|blob>.<suffix> after the scheme"))?;
-            let (account, blob_host) = account_host(host)
-                .ok_or_else(|| bad("host is not <account>.dfs.<suffix> or <account>.blob.<suffix>"))?;
-            let proto = if scheme.ends_with('s') { "https" } else { "http" };
+            let (container, host) = authority.split_once('@').ok_or_else(|| {
+                bad("expected <container>@<account>.<dfs|blob>.<suffix> after the scheme")
+            })?;
+            let (account, blob_host) = account_host(host).ok_or_else(|| {
+                bad("host is not <account>.dfs.<suffix> or <account>.blob.<suffix>")
+            })?;
+            let proto = if scheme.ends_with('s') {
+                "https"
+            } else {
+                "http"
+            };
             BlobUrl {
                 account: Some(account),
                 container: decode(container),
@@ -107,7 +129,9 @@ pub fn parse(input: &str) -> Result<BlobUrl, ConfigError> {
                 let container = parts.next().unwrap_or("");
                 let blob = parts.next().unwrap_or("");
                 if account.is_empty() {
-                    return Err(bad("path-style URL needs /<account>/<container>/<blob> after the host"));
+                    return Err(bad(
+                        "path-style URL needs /<account>/<container>/<blob> after the host",
+                    ));
                 }
                 BlobUrl {
                     account: Some(decode(account)),
@@ -145,7 +169,10 @@ fn account_host(host: &str) -> Option<(String, String)> {
         return None;
     }
     let label = if privatelink { "privatelink." } else { "" };
-    Some((account.to_string(), format!("{account}.{label}blob.{suffix}")))
+    Some((
+        account.to_string(),
+        format!("{account}.{label}blob.{suffix}"),
+    ))
 }
 
 fn decode(s: &str) -> String {
@@ -154,10 +181,15 @@ fn decode(s: &str) -> String {
 
 /// Azure account names: 3 to 24 lowercase letters and digits.
 pub fn validate_account(a: &str) -> Result<(), String> {
-    if (3..=24).contains(&a.len()) && a.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()) {
+    if (3..=24).contains(&a.len())
+        && a.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    {
         Ok(())
     } else {
-        Err(format!("account name {a:?} is not 3-24 lowercase letters and digits"))
+        Err(format!(
+            "account name {a:?} is not 3-24 lowercase letters and digits"
+        ))
     }
 }
 
@@ -169,11 +201,18 @@ pub fn validate_container(c: &str) -> Result<(), String> {
     let ok = c == "$root"
         || c == "$web"
         || ((3..=63).contains(&c.len())
-            && c.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && c.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             && !c.starts_with('-')
             && !c.ends_with('-')
             && !c.contains("--"));
-    if ok { Ok(()) } else { Err(format!("container name {c:?} is not 3-63 lowercase letters, digits and hyphens")) }
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "container name {c:?} is not 3-63 lowercase letters, digits and hyphens"
+        ))
+    }
 }
 
 /// A URL with its query replaced, for messages about URLs we could not parse.

@@ -1,7 +1,14 @@
 //! HDF5 glue: generated bindings, our error class on HDF5's error stack, and the boundary
 //! every callback and exported function runs inside.
 
-#[allow(non_upper_case_globals, non_camel_case_types, non_snake_case, dead_code, clippy::all, unsafe_op_in_unsafe_fn)]
+#[allow(
+    non_upper_case_globals,
+    non_camel_case_types,
+    non_snake_case,
+    dead_code,
+    clippy::all,
+    unsafe_op_in_unsafe_fn
+)]
 pub mod sys {
     include!(concat!(env!("OUT_DIR"), "/hdf5_bindings.rs"));
 }
@@ -10,11 +17,11 @@ use crate::blob::{BlobError, ErrorKind};
 
 /// Macros bindgen cannot translate (they contain casts); values from H5Fpublic.h and
 /// H5public.h, checked against the C headers by the layout test.
-pub const H5F_ACC_RDWR: u32 = 0x0001;
-pub const H5F_ACC_TRUNC: u32 = 0x0002;
-pub const H5F_ACC_EXCL: u32 = 0x0004;
-pub const H5F_ACC_CREAT: u32 = 0x0010;
-pub const HADDR_UNDEF: u64 = u64::MAX;
+pub(crate) const H5F_ACC_RDWR: u32 = 0x0001;
+pub(crate) const H5F_ACC_TRUNC: u32 = 0x0002;
+pub(crate) const H5F_ACC_EXCL: u32 = 0x0004;
+pub(crate) const H5F_ACC_CREAT: u32 = 0x0010;
+pub(crate) const HADDR_UNDEF: u64 = u64::MAX;
 use std::ffi::{CStr, CString};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::OnceLock;
@@ -46,7 +53,9 @@ fn codes(kind: ErrorKind, major: Major) -> (hid_t, hid_t) {
             ErrorKind::NotFound => sys::H5E_NOTFOUND_g,
             ErrorKind::Denied => sys::H5E_CANTOPENFILE_g,
             ErrorKind::Changed => sys::H5E_READERROR_g,
-            ErrorKind::RangeNotSatisfiable | ErrorKind::Server | ErrorKind::Transport => sys::H5E_READERROR_g,
+            ErrorKind::RangeNotSatisfiable | ErrorKind::Server | ErrorKind::Transport => {
+                sys::H5E_READERROR_g
+            }
             ErrorKind::Unreachable | ErrorKind::Timeout => sys::H5E_CANTOPENFILE_g,
             ErrorKind::NotHdf5 => sys::H5E_NOTHDF5_g,
             ErrorKind::Unsupported => sys::H5E_UNSUPPORTED_g,
@@ -87,7 +96,12 @@ pub fn push(func: &CStr, major: Major, err: &BlobError) {
 }
 
 /// Runs `f` with panics caught: on `Err` or panic, pushes an HDF5 error and returns `fail`.
-pub fn boundary<T>(func: &CStr, major: Major, fail: T, f: impl FnOnce() -> Result<T, BlobError>) -> T {
+pub fn boundary<T>(
+    func: &CStr,
+    major: Major,
+    fail: T,
+    f: impl FnOnce() -> Result<T, BlobError>,
+) -> T {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(v)) => v,
         Ok(Err(e)) => {
@@ -100,7 +114,14 @@ pub fn boundary<T>(func: &CStr, major: Major, fail: T, f: impl FnOnce() -> Resul
                 .map(|s| s.to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".into());
-            push(func, major, &BlobError::new(ErrorKind::Internal, format!("internal error in h5blob: {what}")));
+            push(
+                func,
+                major,
+                &BlobError::new(
+                    ErrorKind::Internal,
+                    format!("internal error in h5blob: {what}"),
+                ),
+            );
             fail
         }
     }

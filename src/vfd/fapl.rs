@@ -49,9 +49,18 @@ impl Default for H5FD_blob_fapl_t {
 fn field<'a>(buf: &'a [c_char], name: &str) -> Result<&'a str, BlobError> {
     // SAFETY: c_char and u8 have the same size and alignment.
     let bytes: &[u8] = unsafe { std::slice::from_raw_parts(buf.as_ptr().cast(), buf.len()) };
-    let s = CStr::from_bytes_until_nul(bytes)
-        .map_err(|_| BlobError::new(ErrorKind::Config, format!("H5FD_blob_fapl_t.{name} is not NUL-terminated")))?;
-    s.to_str().map_err(|_| BlobError::new(ErrorKind::Config, format!("H5FD_blob_fapl_t.{name} is not UTF-8")))
+    let s = CStr::from_bytes_until_nul(bytes).map_err(|_| {
+        BlobError::new(
+            ErrorKind::Config,
+            format!("H5FD_blob_fapl_t.{name} is not NUL-terminated"),
+        )
+    })?;
+    s.to_str().map_err(|_| {
+        BlobError::new(
+            ErrorKind::Config,
+            format!("H5FD_blob_fapl_t.{name} is not UTF-8"),
+        )
+    })
 }
 
 impl H5FD_blob_fapl_t {
@@ -75,7 +84,9 @@ impl H5FD_blob_fapl_t {
         ] {
             let v = field(buf, name)?.trim();
             if !v.is_empty() {
-                layer.values.insert(key, v.trim_start_matches('?').to_string());
+                layer
+                    .values
+                    .insert(key, v.trim_start_matches('?').to_string());
             }
         }
         Ok(layer)

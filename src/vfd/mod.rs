@@ -107,9 +107,13 @@ fn mem_kind(t: H5FD_mem_t) -> MemKind {
 /// `f` is a pointer HDF5 got from our `open`.
 unsafe fn fd<'a>(f: *const H5FD_t) -> Result<&'a BlobFd, BlobError> {
     // SAFETY: our open returns Box<BlobFd> pointers whose first field is the H5FD_t.
-    let fd = unsafe { f.cast::<BlobFd>().as_ref() }.ok_or_else(|| BlobError::new(ErrorKind::Internal, "NULL file"))?;
+    let fd = unsafe { f.cast::<BlobFd>().as_ref() }
+        .ok_or_else(|| BlobError::new(ErrorKind::Internal, "NULL file"))?;
     if fd.magic != MAGIC {
-        return Err(BlobError::new(ErrorKind::Internal, "file handle is not a blob-driver file"));
+        return Err(BlobError::new(
+            ErrorKind::Internal,
+            "file handle is not a blob-driver file",
+        ));
     }
     Ok(fd)
 }
@@ -125,44 +129,138 @@ unsafe fn fapl_layers(fapl: hid_t) -> Result<(H5FD_blob_fapl_t, Layer, Layer), B
     if fapl > 0 {
         // SAFETY: HDF5 returns NULL or a pointer to the driver info it stores for our
         // driver, which has our struct's size because fapl_size says so.
-        let info = h5::quietly(|| unsafe { sys::H5Pget_driver_info(fapl) }).cast::<H5FD_blob_fapl_t>();
+        let info =
+            h5::quietly(|| unsafe { sys::H5Pget_driver_info(fapl) }).cast::<H5FD_blob_fapl_t>();
         if let Some(info) = unsafe { info.as_ref() } {
             struct_layer = info.to_layer()?;
             fa = info.clone();
         }
         // SAFETY: a NULL buffer asks for the length only.
-        let len = h5::quietly(|| unsafe { sys::H5Pget_driver_config_str(fapl, ptr::null_mut(), 0) });
+        let len =
+            h5::quietly(|| unsafe { sys::H5Pget_driver_config_str(fapl, ptr::null_mut(), 0) });
         if len > 0 {
             let mut buf = vec![0u8; len as usize + 1];
             // SAFETY: buf has len + 1 bytes.
             unsafe { sys::H5Pget_driver_config_str(fapl, buf.as_mut_ptr().cast(), buf.len()) };
             buf.truncate(len as usize);
-            let s = String::from_utf8(buf).map_err(|_| BlobError::new(ErrorKind::Config, "driver config string is not UTF-8"))?;
+            let s = String::from_utf8(buf).map_err(|_| {
+                BlobError::new(ErrorKind::Config, "driver config string is not UTF-8")
+            })?;
             string_layer = Layer::parse(&s, "the driver config string")?;
+            // HDF5 opens external-link targets with the fapl our fapl_get returns, which
+            // carries no config string: keep the string's settings in the struct, below
+            // the struct's own fields as before.
+            append_config(&mut fa, &s);
         }
     }
     Ok((fa, struct_layer, string_layer))
+}
+
+fn append_config(fa: &mut H5FD_blob_fapl_t, extra: &str) {
+    let used = fa
+        .config
+        .iter()
+        .position(|c| *c == 0)
+        .unwrap_or(fa.config.len());
+    let sep = if used > 0 { 1 } else { 0 };
+    if used + sep + extra.len() < fa.config.len() {
+        let bytes = (if sep == 1 { ";" } else { "" })
+            .bytes()
+            .chain(extra.bytes())
+            .chain(std::iter::once(0));
+        for (i, b) in bytes.enumerate() {
+            fa.config[used + i] = b as c_char;
+        }
+    }
 }
 
 fn env_layer() -> Result<Layer, BlobError> {
     Ok(Layer::from_env(|k| std::env::var(k).ok())?)
 }
 
-unsafe extern "C" fn open(name: *const c_char, flags: c_uint, fapl: hid_t, maxaddr: haddr_t) -> *mut H5FD_t {
+/// HDF5 resolves an external link's target against the parent file's directory, making
+/// names like `/cwd/az://container/dir/target.h5`; the URL is what follows the last `/`
+/// before a scheme we know.
+fn embedded_url(name: &str) -> &str {
+    const SCHEMES: [&str; 8] = [
+        "az://", "azure://", "abfs://", "abfss://", "wasb://", "wasbs://", "http://", "https://",
+    ];
+    if SCHEMES.iter().any(|s| name.starts_with(s)) {
+        return name;
+    }
+    SCHEMES
+        .iter()
+        .filter_map(|s| name.find(&format!("/{s}")).map(|i| i + 1))
+        .min()
+        .map_or(name, |i| &name[i..])
+}
+
+/// h5dump and h5ls open files with HDF5's error printing switched off, which would leave
+/// users with "unable to open file" and nothing else. So each distinct open failure is also
+/// printed once on stderr, unless `H5BLOB_LOG=0` (or `off`).
+fn log_open_failure(name: &str, e: &BlobError) {
+    // Names without a scheme are candidates HDF5 tries for external links: not worth a line.
+    if !name.contains("://") {
+        return;
+    }
+    static SEEN: std::sync::LazyLock<std::sync::Mutex<std::collections::HashSet<String>>> =
+        std::sync::LazyLock::new(Default::default);
+    let off = std::env::var("H5BLOB_LOG")
+        .is_ok_and(|v| matches!(v.trim(), "0" | "off" | "none" | "quiet"));
+    if !off
+        && SEEN
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(e.msg.clone())
+    {
+        eprintln!("h5blob: {}", e.msg);
+    }
+}
+
+unsafe extern "C" fn open(
+    name: *const c_char,
+    flags: c_uint,
+    fapl: hid_t,
+    maxaddr: haddr_t,
+) -> *mut H5FD_t {
     boundary(c"H5FD__blob_open", Major::Vfl, ptr::null_mut(), || {
+        // SAFETY: forwarded as-is.
+        unsafe { open_file(name, flags, fapl, maxaddr) }.inspect_err(|e| {
+            // SAFETY: as in open_file.
+            let shown = unsafe { arg_str(name, "file name") }.unwrap_or("");
+            log_open_failure(shown, e)
+        })
+    })
+}
+
+/// # Safety
+/// The arguments of `open`.
+unsafe fn open_file(
+    name: *const c_char,
+    flags: c_uint,
+    fapl: hid_t,
+    maxaddr: haddr_t,
+) -> Result<*mut H5FD_t, BlobError> {
+    {
         // SAFETY: HDF5 passes a NUL-terminated file name.
         let name = unsafe { arg_str(name, "file name") }?;
         let writes = h5::H5F_ACC_RDWR | h5::H5F_ACC_CREAT | h5::H5F_ACC_TRUNC | h5::H5F_ACC_EXCL;
         if flags & writes != 0 {
             return Err(BlobError::new(
                 ErrorKind::Unsupported,
-                format!("{}: the blob driver is read-only for now; open with H5F_ACC_RDONLY", config::url::redact_query(name)),
+                format!(
+                    "{}: the blob driver is read-only for now; open with H5F_ACC_RDONLY",
+                    config::url::redact_query(name)
+                ),
             ));
         }
         if maxaddr == 0 || maxaddr > MAXADDR {
-            return Err(BlobError::new(ErrorKind::Config, format!("bad maxaddr {maxaddr}")));
+            return Err(BlobError::new(
+                ErrorKind::Config,
+                format!("bad maxaddr {maxaddr}"),
+            ));
         }
-        let url = config::parse_url(name)?;
+        let url = config::parse_url(embedded_url(name))?;
         // SAFETY: HDF5 passes a valid fapl id.
         let (fa, from_struct, from_string) = unsafe { fapl_layers(fapl) }?;
         let env = env_layer()?;
@@ -177,20 +275,30 @@ unsafe extern "C" fn open(name: *const c_char, flags: c_uint, fapl: hid_t, maxad
             fapl: fa,
         });
         let p = Box::into_raw(fd);
-        crate::capi::OPEN_FILES.lock().unwrap_or_else(|e| e.into_inner()).insert(p as usize);
+        crate::capi::OPEN_FILES
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(p as usize);
         Ok(p.cast())
-    })
+    }
 }
 
 unsafe extern "C" fn close(f: *mut H5FD_t) -> herr_t {
     boundary(c"H5FD__blob_close", Major::Vfl, -1, || {
         // SAFETY: HDF5 closes each file it opened through us exactly once.
         unsafe { fd(f) }?;
-        crate::capi::OPEN_FILES.lock().unwrap_or_else(|e| e.into_inner()).remove(&(f as usize));
+        crate::capi::OPEN_FILES
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&(f as usize));
         let fd = unsafe { Box::from_raw(f.cast::<BlobFd>()) };
         fd.file.close();
         if fd.file.tuning().stats {
-            eprintln!("h5blob: {}: {}", fd.file.display(), fd.file.stats().snapshot());
+            eprintln!(
+                "h5blob: {}: {}",
+                fd.file.display(),
+                fd.file.stats().snapshot()
+            );
         }
         Ok(0)
     })
@@ -221,7 +329,9 @@ unsafe extern "C" fn query(_f: *const H5FD_t, flags: *mut c_ulong) -> herr_t {
 
 unsafe extern "C" fn get_eoa(f: *const H5FD_t, _t: H5FD_mem_t) -> haddr_t {
     // SAFETY: a file of this driver.
-    boundary(c"H5FD__blob_get_eoa", Major::Vfl, h5::HADDR_UNDEF, || Ok(unsafe { fd(f) }?.eoa))
+    boundary(c"H5FD__blob_get_eoa", Major::Vfl, h5::HADDR_UNDEF, || {
+        Ok(unsafe { fd(f) }?.eoa)
+    })
 }
 
 unsafe extern "C" fn set_eoa(f: *mut H5FD_t, _t: H5FD_mem_t, addr: haddr_t) -> herr_t {
@@ -235,7 +345,9 @@ unsafe extern "C" fn set_eoa(f: *mut H5FD_t, _t: H5FD_mem_t, addr: haddr_t) -> h
 
 unsafe extern "C" fn get_eof(f: *const H5FD_t, _t: H5FD_mem_t) -> haddr_t {
     // SAFETY: a file of this driver.
-    boundary(c"H5FD__blob_get_eof", Major::Vfl, h5::HADDR_UNDEF, || Ok(unsafe { fd(f) }?.file.size))
+    boundary(c"H5FD__blob_get_eof", Major::Vfl, h5::HADDR_UNDEF, || {
+        Ok(unsafe { fd(f) }?.file.size)
+    })
 }
 
 /// The "handle" is the file itself, which `H5FD_blob_get_stats` recognises.
@@ -243,7 +355,8 @@ unsafe extern "C" fn get_handle(f: *mut H5FD_t, _fapl: hid_t, handle: *mut *mut 
     boundary(c"H5FD__blob_get_handle", Major::Vfl, -1, || {
         // SAFETY: a file of this driver; the out pointer is checked.
         unsafe { fd(f) }?;
-        let out = unsafe { handle.as_mut() }.ok_or_else(|| BlobError::new(ErrorKind::Config, "file_handle is NULL"))?;
+        let out = unsafe { handle.as_mut() }
+            .ok_or_else(|| BlobError::new(ErrorKind::Config, "file_handle is NULL"))?;
         *out = f.cast();
         Ok(0)
     })
@@ -292,7 +405,10 @@ unsafe extern "C" fn read_vector(
             return Ok(0);
         }
         if types.is_null() || addrs.is_null() || sizes.is_null() || bufs.is_null() {
-            return Err(BlobError::new(ErrorKind::Config, "read_vector array is NULL"));
+            return Err(BlobError::new(
+                ErrorKind::Config,
+                "read_vector array is NULL",
+            ));
         }
         let n = count as usize;
         // SAFETY: HDF5 passes `count` entries in each array.
@@ -320,10 +436,15 @@ unsafe extern "C" fn read_vector(
             }
             if size > 0 {
                 if bufs[i].is_null() {
-                    return Err(BlobError::new(ErrorKind::Config, format!("read_vector buffer {i} is NULL")));
+                    return Err(BlobError::new(
+                        ErrorKind::Config,
+                        format!("read_vector buffer {i} is NULL"),
+                    ));
                 }
                 // SAFETY: HDF5 passes distinct buffers of `size` writable bytes each.
-                reqs.push((addrs[i], unsafe { std::slice::from_raw_parts_mut(bufs[i].cast::<u8>(), size) }));
+                reqs.push((addrs[i], unsafe {
+                    std::slice::from_raw_parts_mut(bufs[i].cast::<u8>(), size)
+                }));
             }
         }
         fd.file.read(&mut reqs, kind)?;
@@ -336,7 +457,11 @@ fn check_range(fd: &BlobFd, addr: haddr_t, size: usize) -> Result<(), BlobError>
     if addr == h5::HADDR_UNDEF || end.is_none_or(|e| e > fd.eoa) {
         return Err(BlobError::new(
             ErrorKind::Config,
-            format!("{}: read of {size} bytes at {addr} is past the end of the address space ({})", fd.file.display(), fd.eoa),
+            format!(
+                "{}: read of {size} bytes at {addr} is past the end of the address space ({})",
+                fd.file.display(),
+                fd.eoa
+            ),
         ));
     }
     Ok(())
@@ -353,25 +478,41 @@ unsafe extern "C" fn write(
     boundary(c"H5FD__blob_write", Major::Io, -1, || {
         // SAFETY: a file of this driver.
         let fd = unsafe { fd(f) }?;
-        Err(BlobError::new(ErrorKind::Unsupported, format!("{}: the blob driver is read-only for now", fd.file.display())))
+        Err(BlobError::new(
+            ErrorKind::Unsupported,
+            format!(
+                "{}: the blob driver is read-only for now",
+                fd.file.display()
+            ),
+        ))
     })
 }
 
 unsafe extern "C" fn fapl_get(f: *mut H5FD_t) -> *mut c_void {
-    boundary(c"H5FD__blob_fapl_get", Major::Plist, ptr::null_mut(), || {
-        // SAFETY: a file of this driver.
-        let fd = unsafe { fd(f) }?;
-        Ok(copy_fapl(&fd.fapl))
-    })
+    boundary(
+        c"H5FD__blob_fapl_get",
+        Major::Plist,
+        ptr::null_mut(),
+        || {
+            // SAFETY: a file of this driver.
+            let fd = unsafe { fd(f) }?;
+            Ok(copy_fapl(&fd.fapl))
+        },
+    )
 }
 
 unsafe extern "C" fn fapl_copy(src: *const c_void) -> *mut c_void {
-    boundary(c"H5FD__blob_fapl_copy", Major::Plist, ptr::null_mut(), || {
-        // SAFETY: HDF5 passes driver info it got from us or from H5Pset_fapl_blob: our struct.
-        let src = unsafe { src.cast::<H5FD_blob_fapl_t>().as_ref() }
-            .ok_or_else(|| BlobError::new(ErrorKind::Config, "driver info is NULL"))?;
-        Ok(copy_fapl(src))
-    })
+    boundary(
+        c"H5FD__blob_fapl_copy",
+        Major::Plist,
+        ptr::null_mut(),
+        || {
+            // SAFETY: HDF5 passes driver info it got from us or from H5Pset_fapl_blob: our struct.
+            let src = unsafe { src.cast::<H5FD_blob_fapl_t>().as_ref() }
+                .ok_or_else(|| BlobError::new(ErrorKind::Config, "driver info is NULL"))?;
+            Ok(copy_fapl(src))
+        },
+    )
 }
 
 /// Driver info lives in malloc'd memory, the allocator HDF5 itself would use.
