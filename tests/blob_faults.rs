@@ -231,6 +231,6 @@ fn a_truncated_body_is_retried_or_reported() {
     assert_eq!(read(&f, 8192, 200_000).unwrap(), data[8192..208_192]);
     // Cut every time: an error, not a short or corrupt buffer.
     *s.mode.lock().unwrap() = Mode::Truncate(usize::MAX);
-    let e = read(&f, 500_000, 100_000).err().expect("read succeeded");
+    let e = read(&f, 500_000, 100_000).expect_err("read succeeded");
     assert!(!e.msg.is_empty());
 }
