@@ -8,18 +8,15 @@ cargo build --release --quiet
 export HDF5_PLUGIN_PATH="$PWD/target/release"
 
 work=$(mktemp -d)
-azpid=""
-cleanup() { [ -n "$azpid" ] && kill "$azpid" 2>/dev/null; rm -rf "$work"; }
+AZURITE_PID=""
+cleanup() { [ -n "$AZURITE_PID" ] && kill "$AZURITE_PID" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
-port=$("$H5BLOB_PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$H5BLOB_AZURITE" --blobHost 127.0.0.1 --blobPort "$port" --inMemoryPersistence --skipApiVersionCheck \
-  --loose --disableTelemetry >"$work/azurite.log" 2>&1 &
-azpid=$!
-for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
-endpoint="http://127.0.0.1:$port/devstoreaccount1"
-key="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+source scripts/lib.sh
+start_azurite "$work"
+endpoint=$AZURITE_ENDPOINT
+key=$AZURITE_KEY
 
-echo "== Azurite on 127.0.0.1:$port; making and uploading a sample file"
+echo "== Azurite at $endpoint; making and uploading a sample file"
 "$H5BLOB_PYTHON" tests/data/make_corpus.py "$work" >/dev/null
 "$H5BLOB_PYTHON" scripts/azurite_upload.py --endpoint "$endpoint" --container demo "$work/scattered.h5" "$work/groups_attrs.h5"
 

@@ -28,16 +28,12 @@ cargo test --all-targets -- --test-threads=2
 
 step "C tests (CTest)"
 work=$(mktemp -d)
-azpid=""
-cleanup() { [ -n "$azpid" ] && kill "$azpid" 2>/dev/null; rm -rf "$work"; }
+AZURITE_PID=""
+cleanup() { [ -n "$AZURITE_PID" ] && kill "$AZURITE_PID" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
-port=$("$H5BLOB_PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$H5BLOB_AZURITE" --blobHost 127.0.0.1 --blobPort "$port" --inMemoryPersistence --skipApiVersionCheck \
-  --loose --disableTelemetry >"$work/azurite.log" 2>&1 &
-azpid=$!
-for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
-export H5BLOB_TEST_ENDPOINT="http://127.0.0.1:$port/devstoreaccount1"
-export H5BLOB_TEST_KEY="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+source scripts/lib.sh
+start_azurite "$work"
+export H5BLOB_TEST_ENDPOINT="$AZURITE_ENDPOINT" H5BLOB_TEST_KEY="$AZURITE_KEY"
 "$H5BLOB_PYTHON" - "$work/vec.h5" <<'PY'
 import sys, h5py, numpy as np
 with h5py.File(sys.argv[1], "w") as f:
