@@ -3,7 +3,7 @@
 #   - Debian build tools (cmake, libclang-dev for bindgen, zlib, curl/ssl for ROS3)
 #   - HDF5 built from Debian's source package, installed under $H5BLOB_CACHE/hdf5-<ver>
 #   - Azurite from npm under $H5BLOB_CACHE/azurite-<ver>
-#   - a Python venv with h5py/adlfs/fsspec (test-file generation and benchmark peers)
+#   - a Python venv with h5py/adlfs/fsspec (test files, benchmark peers), hsds and h5pyd
 # Heavy outputs live outside the clone, keyed by version, so reruns take seconds.
 # Prints `export` lines for the environment at the end (eval-able with --env).
 set -euo pipefail
@@ -24,7 +24,7 @@ mkdir -p "$CACHE"
 log() { printf '[setup] %s\n' "$*" >&2; }
 
 need_apt=()
-for pkg in cmake libclang-dev clang zlib1g-dev libcurl4-openssl-dev libssl-dev dpkg-dev pkg-config; do
+for pkg in cmake libclang-dev clang zlib1g-dev libcurl4-openssl-dev libssl-dev dpkg-dev pkg-config curl; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need_apt+=("$pkg")
 done
 
@@ -93,11 +93,11 @@ install_azurite() {
 }
 
 install_venv() {
-  [ -f "$VENV/.ok-2" ] && return 0
-  log "creating Python venv for test files and benchmark peers"
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --disable-pip-version-check h5py numpy adlfs fsspec aiohttp requests >&2
-  touch "$VENV/.ok-2"
+  [ -f "$VENV/.ok-3" ] && return 0
+  log "creating Python venv: h5py for test files, adlfs/fsspec as benchmark peers, HSDS and h5pyd"
+  [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check h5py numpy adlfs fsspec aiohttp requests hsds h5pyd >&2
+  touch "$VENV/.ok-3"
 }
 
 install_cbindgen() {

@@ -9,5 +9,6 @@ pub mod cache;
 pub mod capi;
 pub mod config;
 pub mod h5;
+pub mod hsds;
 mod runtime;
 pub mod vfd;

@@ -268,3 +268,66 @@ pub fn local_dump(args: &[&str], file: &Path) -> String {
     );
     text(&out.stdout)
 }
+
+/// A real HSDS (PyPI `hsds`) on a Unix socket, POSIX storage in a temp dir, users
+/// admin/admin. A bash watchdog leads its process group and kills the whole group (HSDS
+/// runs several processes) when this test process is gone.
+pub struct Hsds {
+    /// `http+unix://...` endpoint.
+    pub endpoint: String,
+}
+
+pub fn hsds() -> &'static Hsds {
+    static HSDS: OnceLock<Hsds> = OnceLock::new();
+    HSDS.get_or_init(|| {
+        // Socket paths must stay under ~63 characters.
+        let base = PathBuf::from(format!("/tmp/h5bhs-{}", std::process::id()));
+        let (root, sock) = (base.join("root"), base.join("s"));
+        std::fs::create_dir_all(root.join("hsdstest")).unwrap();
+        std::fs::create_dir_all(&sock).unwrap();
+        let bin = python().parent().unwrap().join("hsds");
+        let script = format!(
+            "{bin} --root_dir {root} --bucket_name hsdstest --socket_dir {sock} --count 1 \
+             --hs_username admin --hs_password admin >{base}/log 2>&1 &\n\
+             while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; kill -TERM 0",
+            bin = bin.display(),
+            root = root.display(),
+            sock = sock.display(),
+            base = base.display(),
+            pid = std::process::id()
+        );
+        let mut watchdog = Command::new("setsid")
+            .args(["bash", "-c", &script])
+            .env("BUCKET_NAME", "hsdstest")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("cannot start hsds");
+        // Reaped when it exits (it outlives this process only by its last half second).
+        std::thread::spawn(move || watchdog.wait());
+        let socket = sock.join("sn_1.sock");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let ready = socket.exists()
+                && Command::new("curl")
+                    .args(["-s", "--unix-socket"])
+                    .arg(&socket)
+                    .arg("http://localhost/about")
+                    .output()
+                    .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("READY"));
+            if ready {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "HSDS did not become ready; see {}/log",
+                base.display()
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        let encoded = socket.to_str().unwrap().replace('/', "%2F");
+        Hsds {
+            endpoint: format!("http+unix://{encoded}"),
+        }
+    })
+}
