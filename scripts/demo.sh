@@ -7,30 +7,26 @@ eval "$(bash scripts/setup.sh)"
 cargo build --release --quiet
 export HDF5_PLUGIN_PATH="$PWD/target/release"
 
-work=$(mktemp -d)
-AZURITE_PID=""
-cleanup() { [ -n "$AZURITE_PID" ] && kill "$AZURITE_PID" 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
 source scripts/lib.sh
-start_azurite "$work"
+start_session
 endpoint=$AZURITE_ENDPOINT
 key=$AZURITE_KEY
 
 echo "== Azurite at $endpoint; making and uploading a sample file"
-"$H5BLOB_PYTHON" tests/data/make_corpus.py "$work" >/dev/null
-"$H5BLOB_PYTHON" scripts/azurite_upload.py --endpoint "$endpoint" --container demo "$work/scattered.h5" "$work/groups_attrs.h5"
+"$H5BLOB_PYTHON" tests/data/make_corpus.py "$WORK" >/dev/null
+"$H5BLOB_PYTHON" scripts/azurite_upload.py --endpoint "$endpoint" --container demo "$WORK/scattered.h5" "$WORK/groups_attrs.h5"
 
 # The environment a user would set (Azure tools' names), then HDF5's own tools.
 export AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$key;BlobEndpoint=$endpoint"
 export H5BLOB_STATS=1
 
 echo; echo "== HDF5_DRIVER=blob h5ls -r az://demo/scattered.h5 (first lines)"
-HDF5_DRIVER=blob h5ls -r az://demo/scattered.h5 >"$work/ls.txt"
-head -8 "$work/ls.txt"
+HDF5_DRIVER=blob h5ls -r az://demo/scattered.h5 >"$WORK/ls.txt"
+head -8 "$WORK/ls.txt"
 
 echo; echo "== h5dump -H --vfd-name=blob az://demo/groups_attrs.h5 (first lines)"
-h5dump -H --vfd-name=blob az://demo/groups_attrs.h5 >"$work/dump.txt"
-head -12 "$work/dump.txt"
+h5dump -H --vfd-name=blob az://demo/groups_attrs.h5 >"$WORK/dump.txt"
+head -12 "$WORK/dump.txt"
 
 echo; echo "== h5dump of one dataset, with the account and endpoint given as --vfd-info"
 env -u AZURE_STORAGE_CONNECTION_STRING h5dump --vfd-name=blob \

@@ -14,3 +14,17 @@ start_azurite() {
   for _ in $(seq 300); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
   AZURITE_ENDPOINT="http://127.0.0.1:$port/devstoreaccount1"
 }
+
+# start_session: makes WORK (a temporary directory), starts Azurite there, and removes
+# both when the calling script exits.
+start_session() {
+  WORK=$(mktemp -d)
+  AZURITE_PID=""
+  trap stop_session EXIT
+  start_azurite "$WORK"
+}
+
+stop_session() {
+  if [ -n "${AZURITE_PID:-}" ]; then kill "$AZURITE_PID" 2>/dev/null || true; fi
+  rm -rf "$WORK"
+}

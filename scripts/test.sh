@@ -27,21 +27,17 @@ cargo build --all-targets   # the cdylib h5dump loads is not rebuilt by `cargo t
 cargo test --all-targets -- --test-threads=2
 
 step "C tests (CTest)"
-work=$(mktemp -d)
-AZURITE_PID=""
-cleanup() { [ -n "$AZURITE_PID" ] && kill "$AZURITE_PID" 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
 source scripts/lib.sh
-start_azurite "$work"
+start_session
 export H5BLOB_TEST_ENDPOINT="$AZURITE_ENDPOINT" H5BLOB_TEST_KEY="$AZURITE_KEY"
-"$H5BLOB_PYTHON" - "$work/vec.h5" <<'PY'
+"$H5BLOB_PYTHON" - "$WORK/vec.h5" <<'PY'
 import sys, h5py, numpy as np
 with h5py.File(sys.argv[1], "w") as f:
     a = np.arange(1_000_000, dtype="f8")
     f.create_dataset("u", data=a, chunks=(10000,))
     f.create_dataset("c", data=a)
 PY
-"$H5BLOB_PYTHON" scripts/azurite_upload.py --endpoint "$H5BLOB_TEST_ENDPOINT" --container ctest "$work/vec.h5" >/dev/null
+"$H5BLOB_PYTHON" scripts/azurite_upload.py --endpoint "$H5BLOB_TEST_ENDPOINT" --container ctest "$WORK/vec.h5" >/dev/null
 cmake -S c_tests -B target/c_tests -DHDF5_DIR="$HDF5_DIR" -DH5BLOB_LIB_DIR="$PWD/target/debug" >/dev/null
 cmake --build target/c_tests -j2 >/dev/null
 (cd target/c_tests && ctest --output-on-failure)
