@@ -11,4 +11,5 @@ pub mod config;
 pub mod h5;
 pub mod hsds;
 mod runtime;
+mod sync;
 pub mod vfd;

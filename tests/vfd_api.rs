@@ -116,6 +116,14 @@ fn read_all(file: sys::hid_t, dset: &str, chunk_cache: Option<usize>) -> Vec<f64
     }
 }
 
+fn close(file: sys::hid_t, fapl: sys::hid_t) {
+    // SAFETY: plain HDF5 calls on ids this test opened.
+    unsafe {
+        sys::H5Fclose(file);
+        sys::H5Pclose(fapl);
+    }
+}
+
 fn stats(file: sys::hid_t) -> h5blob_stats_t {
     let mut s = h5blob_stats_t::default();
     // SAFETY: valid out pointer.
@@ -144,11 +152,7 @@ fn values_read_exactly_for_every_layout() {
     let s = stats(f);
     assert!(s.bytes >= (N * 8) as u64, "{s:?}");
     assert!(s.gets > 0 && s.requests >= s.gets);
-    // SAFETY: plain HDF5 calls.
-    unsafe {
-        sys::H5Fclose(f);
-        sys::H5Pclose(fapl);
-    }
+    close(f, fapl);
 }
 
 #[test]
@@ -171,10 +175,7 @@ fn selection_reads_arrive_as_one_parallel_batch() {
         "HDF5 made {reads} read calls: selection I/O did not batch"
     );
     assert!(after.gets - before.gets <= 150, "{after:?}");
-    unsafe {
-        sys::H5Fclose(f);
-        sys::H5Pclose(fapl);
-    }
+    close(f, fapl);
 }
 
 #[test]
@@ -232,10 +233,7 @@ fn a_blob_replaced_while_open_fails_instead_of_mixing_versions() {
     assert!(r < 0, "read after replacement succeeded");
     let err = error_stack();
     assert!(err.contains("replaced") && err.contains("412"), "{err}");
-    unsafe {
-        sys::H5Fclose(f);
-        sys::H5Pclose(fapl);
-    }
+    close(f, fapl);
 }
 
 #[test]

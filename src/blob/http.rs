@@ -38,7 +38,7 @@ impl SharedConnector {
 
 impl HttpConnector for SharedConnector {
     fn connect(&self, options: &ClientOptions) -> object_store::Result<HttpClient> {
-        let mut pools = POOLS.lock().unwrap_or_else(|p| p.into_inner());
+        let mut pools = crate::sync::lock(&POOLS);
         if let Some(c) = pools.get(&self.key) {
             return Ok(c.clone());
         }

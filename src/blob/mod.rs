@@ -47,6 +47,8 @@ pub struct AuthHint {
 impl BlobClient {
     pub fn new(r: &Resolved) -> Result<Self, BlobError> {
         let t = &r.tuning;
+        // The connection pool is shared by every file, so it allows http for all; https is
+        // still used whenever the endpoint says so.
         let options = ClientOptions::new()
             .with_allow_http(true)
             .with_timeout(t.timeout)
@@ -64,7 +66,6 @@ impl BlobClient {
             .with_account(&r.account)
             .with_container_name(&r.container)
             .with_endpoint(r.endpoint.clone())
-            .with_allow_http(r.endpoint.starts_with("http://"))
             .with_client_options(options)
             .with_retry(retry)
             .with_http_connector(http::SharedConnector::new(t.timeout, t.connect_timeout));

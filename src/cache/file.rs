@@ -45,7 +45,7 @@ type VersionKey = (String, String, u64);
 static IDS: LazyLock<Mutex<HashMap<VersionKey, u64>>> = LazyLock::new(Default::default);
 
 fn version_id(url: &str, etag: Option<&str>, page: u64) -> u64 {
-    let mut ids = IDS.lock().unwrap_or_else(|p| p.into_inner());
+    let mut ids = crate::sync::lock(&IDS);
     let n = ids.len() as u64 + 1;
     match etag {
         Some(e) => *ids
@@ -67,12 +67,15 @@ pub struct RemoteFile {
     id: u64,
     page: u64,
     tuning: Tuning,
-    inflight: Mutex<HashMap<u64, Fetch>>,
+    /// Page -> (first page of the GET bringing it, the GET).
+    inflight: Mutex<HashMap<u64, (u64, Fetch)>>,
     slots: Semaphore,
     /// Sequential-read detector: end of the last raw read, the current window, and the end
     /// of what has been fetched ahead.
     seq: Mutex<Seq>,
-    format: Mutex<(Format, u64)>,
+    /// Sizes of addresses and lengths, and the superblock's base address.
+    format: Format,
+    base: u64,
     crawled: Mutex<HashSet<u64>>,
     crawl_left: AtomicU64,
     closed: AtomicBool,
@@ -88,6 +91,17 @@ impl RemoteFile {
         let started = Instant::now();
         let head = runtime::block_on(client.head(head_len))?;
         let id = version_id(&client.display, head.etag.as_deref(), page);
+        let Some((format, base, found)) = hints::superblock(&head.data, head.size) else {
+            return Err(BlobError::new(
+                ErrorKind::NotHdf5,
+                format!(
+                    "{}: not an HDF5 file (no HDF5 signature in its first {} bytes; blob size {})",
+                    client.display,
+                    head.data.len(),
+                    head.size
+                ),
+            ));
+        };
         CACHE.reserve(t.cache_bytes);
         let file = Arc::new(RemoteFile {
             size: head.size,
@@ -97,7 +111,8 @@ impl RemoteFile {
             inflight: Mutex::new(HashMap::new()),
             slots: Semaphore::new(t.max_requests),
             seq: Mutex::new(Seq::default()),
-            format: Mutex::new((Format::default(), 0)),
+            format,
+            base,
             crawled: Mutex::new(HashSet::new()),
             crawl_left: AtomicU64::new(t.meta_prefetch),
             closed: AtomicBool::new(false),
@@ -109,24 +124,21 @@ impl RemoteFile {
             started.elapsed().as_nanos() as u64,
         );
         file.store_pages(0, &head.data, true);
-        match hints::superblock(&head.data, file.size) {
-            Some((format, base, found)) => {
-                *file.format.lock().unwrap_or_else(|p| p.into_inner()) = (format, base);
-                file.prefetch(found);
-            }
-            None => {
-                return Err(BlobError::new(
-                    ErrorKind::NotHdf5,
-                    format!(
-                        "{}: not an HDF5 file (no HDF5 signature in its first {} bytes; blob size {})",
-                        file.client.display,
-                        head.data.len(),
-                        file.size
-                    ),
-                ));
-            }
-        }
+        file.prefetch(found);
         Ok(file)
+    }
+
+    /// Hints from bytes holding a structure (of `kind`, or recognised by signature),
+    /// with addresses made absolute.
+    fn hints_at(&self, bytes: &[u8], kind: Option<Kind>, ohdr_read: bool) -> Vec<Hint> {
+        let mut h = hints::parse(bytes, kind, ohdr_read, self.format, self.size);
+        if self.base > 0 {
+            for x in h.iter_mut() {
+                x.addr += self.base;
+            }
+            h.retain(|x| x.addr < self.size);
+        }
+        h
     }
 
     pub fn display(&self) -> &str {
@@ -169,17 +181,10 @@ impl RemoteFile {
             return Ok(());
         }
         if meta {
-            let (format, base) = *self.format.lock().unwrap_or_else(|p| p.into_inner());
             let mut found = Vec::new();
             for (addr, buf) in reqs.iter() {
-                let mut h =
-                    hints::parse(buf, None, kind == MemKind::ObjectHeader, format, self.size);
-                rebase(&mut h, base, self.size);
-                self.crawled
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .insert(*addr);
-                found.extend(h);
+                crate::sync::lock(&self.crawled).insert(*addr);
+                found.extend(self.hints_at(buf, None, kind == MemKind::ObjectHeader));
             }
             self.prefetch(found);
         } else if reqs.len() == 1 {
@@ -204,18 +209,16 @@ impl RemoteFile {
         let mut waits: Vec<Fetch> = Vec::new();
         let mut missing = Vec::new();
         {
-            let inflight = self.inflight.lock().unwrap_or_else(|p| p.into_inner());
-            let mut seen = HashSet::new();
+            let inflight = crate::sync::lock(&self.inflight);
+            // A GET in flight covers many pages: wait on each one once.
+            let mut awaited = HashSet::new();
             for &p in &wanted {
                 if let Some(d) = CACHE.get((self.id, p)) {
                     have.insert(p, d);
-                } else if let Some(f) = inflight.get(&p) {
-                    if let Some(first) =
-                        f.peek().and_then(|r| r.as_ref().ok()).map(|d| d.first_page)
-                    {
-                        seen.insert(first);
+                } else if let Some((first, f)) = inflight.get(&p) {
+                    if awaited.insert(*first) {
+                        waits.push(f.clone());
                     }
-                    waits.push(f.clone());
                 } else {
                     missing.push(p);
                 }
@@ -252,7 +255,7 @@ impl RemoteFile {
     /// Starts one GET for `pages` (clipped to the blob) and registers it as in flight.
     /// `crawl` lists structures inside it to parse for more hints once it arrives.
     fn fetch(self: &Arc<Self>, pages: Range<u64>, meta: bool, crawl: Vec<Hint>) -> Fetch {
-        let mut inflight = self.inflight.lock().unwrap_or_else(|p| p.into_inner());
+        let mut inflight = crate::sync::lock(&self.inflight);
         let this = Arc::clone(self);
         let range = pages.start * self.page..(pages.end * self.page).min(self.size);
         let task_pages = pages.clone();
@@ -265,7 +268,7 @@ impl RemoteFile {
                 this.store_pages(task_pages.start, data, meta);
             }
             {
-                let mut inflight = this.inflight.lock().unwrap_or_else(|p| p.into_inner());
+                let mut inflight = crate::sync::lock(&this.inflight);
                 for p in task_pages.clone() {
                     inflight.remove(&p);
                 }
@@ -289,8 +292,8 @@ impl RemoteFile {
         }
         .boxed()
         .shared();
-        for p in pages {
-            inflight.insert(p, fut.clone());
+        for p in pages.clone() {
+            inflight.insert(p, (pages.start, fut.clone()));
         }
         fut
     }
@@ -307,7 +310,6 @@ impl RemoteFile {
 
     /// Parses the hinted structures inside a fetched range and fetches what they point to.
     fn crawl(self: &Arc<Self>, fetched: &Fetched, crawl: &[Hint]) {
-        let (format, base) = *self.format.lock().unwrap_or_else(|p| p.into_inner());
         let start = fetched.first_page * self.page;
         let mut found = Vec::new();
         for h in crawl {
@@ -317,9 +319,7 @@ impl RemoteFile {
             let Some(bytes) = fetched.data.get(off as usize..) else {
                 continue;
             };
-            let mut more = hints::parse(bytes, Some(h.kind), true, format, self.size);
-            rebase(&mut more, base, self.size);
-            found.extend(more);
+            found.extend(self.hints_at(bytes, Some(h.kind), true));
         }
         self.prefetch(found);
     }
@@ -333,13 +333,7 @@ impl RemoteFile {
             rounds += 1;
             let mut next = Vec::new();
             for h in todo.drain(..) {
-                if h.kind != Kind::Bytes
-                    && !self
-                        .crawled
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .insert(h.addr)
-                {
+                if h.kind != Kind::Bytes && !crate::sync::lock(&self.crawled).insert(h.addr) {
                     continue;
                 }
                 let last = (h.addr + h.len - 1) / self.page;
@@ -357,44 +351,53 @@ impl RemoteFile {
         if fresh.is_empty() {
             return;
         }
-        let mut missing = BTreeSet::new();
-        {
-            let inflight = self.inflight.lock().unwrap_or_else(|p| p.into_inner());
-            for h in &fresh {
-                for p in h.addr / self.page..=(h.addr + h.len - 1) / self.page {
-                    if !inflight.contains_key(&p) && !CACHE.contains((self.id, p)) {
-                        missing.insert(p);
-                    }
-                }
-            }
-        }
-        let missing: Vec<u64> = missing.into_iter().collect();
+        let pages: BTreeSet<u64> = fresh
+            .iter()
+            .flat_map(|h| h.addr / self.page..=(h.addr + h.len - 1) / self.page)
+            .collect();
+        self.fetch_missing(pages, true, &fresh);
+    }
+
+    /// Starts GETs, merged, for those of `pages` (ascending) neither cached nor in flight.
+    /// Metadata fetches spend the crawl budget and carry the hints inside them, to be
+    /// parsed on arrival; nobody waits for these GETs here.
+    fn fetch_missing(
+        self: &Arc<Self>,
+        pages: impl IntoIterator<Item = u64>,
+        meta: bool,
+        hints: &[Hint],
+    ) {
+        let missing: Vec<u64> = {
+            let inflight = crate::sync::lock(&self.inflight);
+            pages
+                .into_iter()
+                .filter(|p| !inflight.contains_key(p) && !CACHE.contains((self.id, *p)))
+                .collect()
+        };
         let max_pages = (self.tuning.max_merge / self.page).max(1);
         for run in plan(&missing, MAX_GAP_PAGES, max_pages) {
-            let bytes = (run.end - run.start) * self.page;
-            if self
-                .crawl_left
-                .fetch_update(Relaxed, Relaxed, |left| left.checked_sub(bytes))
-                .is_err()
-            {
-                return;
+            if meta {
+                let bytes = (run.end - run.start) * self.page;
+                let spent = self
+                    .crawl_left
+                    .fetch_update(Relaxed, Relaxed, |left| left.checked_sub(bytes));
+                if spent.is_err() {
+                    return;
+                }
             }
-            let lo = run.start * self.page;
-            let hi = run.end * self.page;
-            let inside: Vec<Hint> = fresh
+            let (lo, hi) = (run.start * self.page, run.end * self.page);
+            let inside: Vec<Hint> = hints
                 .iter()
                 .filter(|h| h.addr >= lo && h.addr < hi && h.kind != Kind::Bytes)
                 .copied()
                 .collect();
             let stats = &self.client.stats;
             stats.add(&stats.prefetched, run.end - run.start);
-            // The GET runs as its own task; nobody needs to wait for it here.
-            let _started = self.fetch(run, true, inside);
+            let _started = self.fetch(run, meta, inside);
         }
     }
 
     fn parse_cached(&self, h: Hint) -> Vec<Hint> {
-        let (format, base) = *self.format.lock().unwrap_or_else(|p| p.into_inner());
         let mut buf = vec![0u8; h.len as usize];
         let mut have = HashMap::new();
         for p in h.addr / self.page..=(h.addr + h.len - 1) / self.page {
@@ -408,9 +411,7 @@ impl RemoteFile {
         if copy_out(h.addr, &mut buf, self.page, self.size, &have).is_err() {
             return Vec::new();
         }
-        let mut out = hints::parse(&buf, Some(h.kind), true, format, self.size);
-        rebase(&mut out, base, self.size);
-        out
+        self.hints_at(&buf, Some(h.kind), true)
     }
 
     /// Sequential raw reads (compressed chunks arrive one `read` at a time) grow a
@@ -423,7 +424,7 @@ impl RemoteFile {
         }
         let end = addr + len;
         let range = {
-            let mut s = self.seq.lock().unwrap_or_else(|p| p.into_inner());
+            let mut s = crate::sync::lock(&self.seq);
             let sequential =
                 s.last_end != 0 && addr >= s.last_end && addr - s.last_end <= self.page;
             s.last_end = end;
@@ -445,18 +446,11 @@ impl RemoteFile {
         if range.is_empty() {
             return;
         }
-        let missing: Vec<u64> = {
-            let inflight = self.inflight.lock().unwrap_or_else(|p| p.into_inner());
-            (range.start / self.page..range.end.div_ceil(self.page))
-                .filter(|p| !inflight.contains_key(p) && !CACHE.contains((self.id, *p)))
-                .collect()
-        };
-        let max_pages = (self.tuning.max_merge / self.page).max(1);
-        for run in plan(&missing, MAX_GAP_PAGES, max_pages) {
-            let stats = &self.client.stats;
-            stats.add(&stats.prefetched, run.end - run.start);
-            let _started = self.fetch(run, false, Vec::new());
-        }
+        self.fetch_missing(
+            range.start / self.page..range.end.div_ceil(self.page),
+            false,
+            &[],
+        );
     }
 }
 
@@ -465,16 +459,6 @@ struct Seq {
     last_end: u64,
     window: u64,
     ahead_end: u64,
-}
-
-/// Addresses inside HDF5 metadata are relative to the superblock's base address.
-fn rebase(h: &mut Vec<Hint>, base: u64, eof: u64) {
-    if base > 0 {
-        for x in h.iter_mut() {
-            x.addr += base;
-        }
-        h.retain(|x| x.addr < eof);
-    }
 }
 
 fn copy_out(

@@ -40,7 +40,7 @@ pub static CACHE: LazyLock<PageCache> = LazyLock::new(|| PageCache {
 
 impl PageCache {
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+        crate::sync::lock(&self.inner)
     }
 
     /// Grows the capacity to at least `bytes` (the largest size any open file asked for).

@@ -167,7 +167,7 @@ pub unsafe extern "C" fn H5FD_blob_get_stats(file_id: hid_t, out: *mut h5blob_st
                 "not an open HDF5 file id",
             ));
         }
-        let open = OPEN_FILES.lock().unwrap_or_else(|p| p.into_inner());
+        let open = crate::sync::lock(&OPEN_FILES);
         if !open.contains(&(handle as usize)) {
             return Err(BlobError::new(
                 ErrorKind::Config,

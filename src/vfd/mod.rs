@@ -207,12 +207,7 @@ fn log_open_failure(name: &str, e: &BlobError) {
         std::sync::LazyLock::new(Default::default);
     let off = std::env::var("H5BLOB_LOG")
         .is_ok_and(|v| matches!(v.trim(), "0" | "off" | "none" | "quiet"));
-    if !off
-        && SEEN
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(e.msg.clone())
-    {
+    if !off && crate::sync::lock(&SEEN).insert(e.msg.clone()) {
         eprintln!("h5blob: {}", e.msg);
     }
 }
@@ -224,73 +219,58 @@ unsafe extern "C" fn open(
     maxaddr: haddr_t,
 ) -> *mut H5FD_t {
     boundary(c"H5FD__blob_open", Major::Vfl, ptr::null_mut(), || {
-        // SAFETY: forwarded as-is.
-        unsafe { open_file(name, flags, fapl, maxaddr) }.inspect_err(|e| {
-            // SAFETY: as in open_file.
-            let shown = unsafe { arg_str(name, "file name") }.unwrap_or("");
-            log_open_failure(shown, e)
-        })
+        // SAFETY: HDF5 passes a NUL-terminated file name.
+        let name = unsafe { arg_str(name, "file name") }?;
+        open_file(name, flags, fapl, maxaddr).inspect_err(|e| log_open_failure(name, e))
     })
 }
 
-/// # Safety
-/// The arguments of `open`.
-unsafe fn open_file(
-    name: *const c_char,
+fn open_file(
+    name: &str,
     flags: c_uint,
     fapl: hid_t,
     maxaddr: haddr_t,
 ) -> Result<*mut H5FD_t, BlobError> {
-    {
-        // SAFETY: HDF5 passes a NUL-terminated file name.
-        let name = unsafe { arg_str(name, "file name") }?;
-        let writes = h5::H5F_ACC_RDWR | h5::H5F_ACC_CREAT | h5::H5F_ACC_TRUNC | h5::H5F_ACC_EXCL;
-        if flags & writes != 0 {
-            return Err(BlobError::new(
-                ErrorKind::Unsupported,
-                format!(
-                    "{}: the blob driver is read-only for now; open with H5F_ACC_RDONLY",
-                    config::url::redact_query(name)
-                ),
-            ));
-        }
-        if maxaddr == 0 || maxaddr > MAXADDR {
-            return Err(BlobError::new(
-                ErrorKind::Config,
-                format!("bad maxaddr {maxaddr}"),
-            ));
-        }
-        let url = config::parse_url(embedded_url(name))?;
-        // SAFETY: HDF5 passes a valid fapl id.
-        let (fa, from_struct, from_string) = unsafe { fapl_layers(fapl) }?;
-        let env = env_layer()?;
-        let resolved = config::resolve(&url, &[&from_struct, &from_string, &env])?;
-        let file = RemoteFile::open(&resolved)?;
-        let fd = Box::new(BlobFd {
-            // SAFETY: H5FD_t is plain data; HDF5 fills its fields after open returns.
-            base: unsafe { std::mem::zeroed() },
-            magic: MAGIC,
-            file,
-            eoa: 0,
-            fapl: fa,
-        });
-        let p = Box::into_raw(fd);
-        crate::capi::OPEN_FILES
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(p as usize);
-        Ok(p.cast())
+    let writes = h5::H5F_ACC_RDWR | h5::H5F_ACC_CREAT | h5::H5F_ACC_TRUNC | h5::H5F_ACC_EXCL;
+    if flags & writes != 0 {
+        return Err(BlobError::new(
+            ErrorKind::Unsupported,
+            format!(
+                "{}: the blob driver is read-only for now; open with H5F_ACC_RDONLY",
+                config::url::redact_query(name)
+            ),
+        ));
     }
+    if maxaddr == 0 || maxaddr > MAXADDR {
+        return Err(BlobError::new(
+            ErrorKind::Config,
+            format!("bad maxaddr {maxaddr}"),
+        ));
+    }
+    let url = config::parse_url(embedded_url(name))?;
+    // SAFETY: HDF5 passes a valid fapl id.
+    let (fa, from_struct, from_string) = unsafe { fapl_layers(fapl) }?;
+    let env = env_layer()?;
+    let resolved = config::resolve(&url, &[&from_struct, &from_string, &env])?;
+    let file = RemoteFile::open(&resolved)?;
+    let fd = Box::new(BlobFd {
+        // SAFETY: H5FD_t is plain data; HDF5 fills its fields after open returns.
+        base: unsafe { std::mem::zeroed() },
+        magic: MAGIC,
+        file,
+        eoa: 0,
+        fapl: fa,
+    });
+    let p = Box::into_raw(fd);
+    crate::sync::lock(&crate::capi::OPEN_FILES).insert(p as usize);
+    Ok(p.cast())
 }
 
 unsafe extern "C" fn close(f: *mut H5FD_t) -> herr_t {
     boundary(c"H5FD__blob_close", Major::Vfl, -1, || {
         // SAFETY: HDF5 closes each file it opened through us exactly once.
         unsafe { fd(f) }?;
-        crate::capi::OPEN_FILES
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&(f as usize));
+        crate::sync::lock(&crate::capi::OPEN_FILES).remove(&(f as usize));
         let fd = unsafe { Box::from_raw(f.cast::<BlobFd>()) };
         fd.file.close();
         if fd.file.tuning().stats {
