@@ -2,7 +2,9 @@
  * h5blob: HDF5 straight out of Azure Blob Storage.
  *
  * The Blob VFD is loaded by HDF5 from HDF5_PLUGIN_PATH (driver name "blob"), or set on a
- * file access property list with H5Pset_fapl_blob(). All functions are thread-safe to the
+ * file access property list with H5Pset_fapl_blob(). The REST VOL connector (HSDS) is
+ * loaded from the same directory (libh5blob_vol.so, HDF5_VOL_CONNECTOR=REST), or set with
+ * H5rest_init() and H5Pset_fapl_rest_vol() as with the HDF Group's vol-rest. All functions are thread-safe to the
  * extent HDF5 itself is: call them under the same rules as HDF5's API.
  */
 
@@ -17,6 +19,9 @@
 #define H5FD_BLOB_NAME "blob"
 /** The Blob VFD's driver id (registers it on first use), like H5FD_SEC2 for sec2. */
 #define H5FD_BLOB (H5FD_blob_init())
+/** REST VOL connector name (HDF5_VOL_CONNECTOR=REST) and value, as the HDF Group's vol-rest. */
+#define H5_VOL_REST_NAME "REST"
+#define H5_VOL_REST_CLS_VAL 520
 
 
 /**
@@ -164,6 +169,39 @@ herr_t h5blob_stats_total(struct h5blob_stats_t *out);
  * The library version, e.g. "0.1.0". Static storage; never free it.
  */
 const char *h5blob_version(void);
+
+/**
+ * Registers the REST (HSDS) VOL connector, as the HDF Group's vol-rest does. Returns a
+ * negative value on failure. Calling it again is harmless.
+ */
+herr_t H5rest_init(void);
+
+/**
+ * Releases this library's registration of the REST connector (files still open keep
+ * it alive). Harmless when not initialised or called twice.
+ */
+herr_t H5rest_term(void);
+
+/**
+ * Makes `fapl_id` use the REST connector; settings come from `HS_*` variables and
+ * `.hscfg` (vol-rest's `HSDS_*` names too).
+ */
+herr_t H5Pset_fapl_rest_vol(hid_t fapl_id);
+
+/**
+ * Requests sent to and bytes received from HSDS servers by this process, through the
+ * REST connector (fields other than `requests` and `bytes` are zero).
+ *
+ * # Safety
+ * `out` is NULL (an error) or points to writable memory for one `h5blob_stats_t`.
+ */
+herr_t h5blob_rest_stats_total(struct h5blob_stats_t *out);
+
+/**
+ * The connector class, for the plugin file `libh5blob_vol.so` (and for programs that
+ * register it themselves with `H5VLregister_connector`).
+ */
+const void *h5blob_rest_vol_class(void);
 
 #ifdef __cplusplus
 }  // extern "C"

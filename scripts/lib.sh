@@ -26,5 +26,35 @@ start_session() {
 
 stop_session() {
   if [ -n "${AZURITE_PID:-}" ]; then kill "$AZURITE_PID" 2>/dev/null || true; fi
+  stop_hsds
   rm -rf "$WORK"
+}
+
+# start_hsds DIR: starts a real HSDS (PyPI hsds) on a Unix socket with POSIX storage under
+# DIR (users admin/admin, /home/admin created); sets HSDS_PGID and HSDS_ENDPOINT
+# (http+unix://...). Socket paths must stay under ~63 characters, so it lives in /tmp.
+start_hsds() {
+  local dir=$1 sock bin
+  sock=$(mktemp -d /tmp/h5bhs.XXXXXX)
+  mkdir -p "$dir/hsds/hsdstest"
+  bin="$(dirname "$H5BLOB_PYTHON")/hsds"
+  BUCKET_NAME=hsdstest setsid "$bin" --root_dir "$dir/hsds" --bucket_name hsdstest \
+    --socket_dir "$sock" --count 1 --hs_username admin --hs_password admin \
+    >"$dir/hsds.log" 2>&1 &
+  HSDS_PGID=$!
+  HSDS_SOCK_DIR=$sock
+  for _ in $(seq 600); do
+    curl -s --unix-socket "$sock/sn_1.sock" http://localhost/about 2>/dev/null | grep -q READY && break
+    sleep 0.1
+  done
+  HSDS_ENDPOINT="http+unix://$(printf '%s' "$sock/sn_1.sock" | sed 's|/|%2F|g')"
+  for d in /home /home/admin; do
+    curl -s -o /dev/null -u admin:admin --unix-socket "$sock/sn_1.sock" -X PUT \
+      -H 'Content-Type: application/json' -d '{"folder": true}' "http://localhost/?domain=$d"
+  done
+}
+
+stop_hsds() {
+  if [ -n "${HSDS_PGID:-}" ]; then kill -TERM -- "-$HSDS_PGID" 2>/dev/null || true; fi
+  if [ -n "${HSDS_SOCK_DIR:-}" ]; then rm -rf "$HSDS_SOCK_DIR"; fi
 }

@@ -2,7 +2,7 @@
 # The one test command (`make test`): installs what is missing (scripts/setup.sh), checks
 # formatting, lints and the committed header, then runs every test: Rust unit and
 # integration tests (each binary starts its own Azurite) and the C tests under CTest
-# (against an Azurite started here). Exits non-zero on any failure.
+# (against an Azurite and an HSDS started here). Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 eval "$(bash scripts/setup.sh)"
@@ -29,7 +29,9 @@ cargo test --all-targets -- --test-threads=2
 step "C tests (CTest)"
 source scripts/lib.sh
 start_session
+start_hsds "$WORK"
 export H5BLOB_TEST_ENDPOINT="$AZURITE_ENDPOINT" H5BLOB_TEST_KEY="$AZURITE_KEY"
+export H5BLOB_TEST_HS_ENDPOINT="$HSDS_ENDPOINT"
 "$H5BLOB_PYTHON" - "$WORK/vec.h5" <<'PY'
 import sys, h5py, numpy as np
 with h5py.File(sys.argv[1], "w") as f:

@@ -13,3 +13,4 @@ pub mod hsds;
 mod runtime;
 mod sync;
 pub mod vfd;
+pub mod vol;

@@ -16,6 +16,8 @@ pub enum ErrorKind {
     Transport,
     NotHdf5,
     Unsupported,
+    /// The object or link already exists (HSDS 409).
+    Exists,
     Internal,
 }
 

@@ -205,3 +205,101 @@ pub unsafe extern "C" fn h5blob_stats_total(out: *mut h5blob_stats_t) -> herr_t 
 pub extern "C" fn h5blob_version() -> *const c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
 }
+
+static REST_ID: AtomicI64 = AtomicI64::new(-1);
+
+fn rest_id() -> Result<hid_t, BlobError> {
+    // SAFETY: H5open initialises the library if needed; harmless when already done.
+    if unsafe { sys::H5open() } < 0 {
+        return Err(BlobError::new(
+            ErrorKind::Internal,
+            "HDF5 failed to initialise",
+        ));
+    }
+    let id = REST_ID.load(Ordering::Acquire);
+    // SAFETY: H5Iis_valid accepts any id value.
+    if id > 0 && unsafe { sys::H5Iis_valid(id) } > 0 {
+        return Ok(id);
+    }
+    // SAFETY: the class is a complete, static connector table; registering a connector
+    // HDF5 already knows by name returns its id.
+    let id = unsafe {
+        sys::H5VLregister_connector(&crate::vol::CLASS.0, 0 /* H5P_DEFAULT */)
+    };
+    if id < 0 {
+        return Err(BlobError::new(
+            ErrorKind::Internal,
+            "H5VLregister_connector failed for the REST connector",
+        ));
+    }
+    REST_ID.store(id, Ordering::Release);
+    Ok(id)
+}
+
+/// Registers the REST (HSDS) VOL connector, as the HDF Group's vol-rest does. Returns a
+/// negative value on failure. Calling it again is harmless.
+#[unsafe(no_mangle)]
+pub extern "C" fn H5rest_init() -> herr_t {
+    boundary(c"H5rest_init", Major::Vol, -1, || rest_id().map(|_| 0))
+}
+
+/// Releases this library's registration of the REST connector (files still open keep
+/// it alive). Harmless when not initialised or called twice.
+#[unsafe(no_mangle)]
+pub extern "C" fn H5rest_term() -> herr_t {
+    boundary(c"H5rest_term", Major::Vol, -1, || {
+        let id = REST_ID.swap(-1, Ordering::AcqRel);
+        // SAFETY: H5Iis_valid accepts any id value; we drop only our own reference.
+        if id > 0
+            && unsafe { sys::H5Iis_valid(id) } > 0
+            && unsafe { sys::H5VLunregister_connector(id) } < 0
+        {
+            return Err(BlobError::new(
+                ErrorKind::Internal,
+                "H5VLunregister_connector failed for the REST connector",
+            ));
+        }
+        Ok(0)
+    })
+}
+
+/// Makes `fapl_id` use the REST connector; settings come from `HS_*` variables and
+/// `.hscfg` (vol-rest's `HSDS_*` names too).
+#[unsafe(no_mangle)]
+pub extern "C" fn H5Pset_fapl_rest_vol(fapl_id: hid_t) -> herr_t {
+    boundary(c"H5Pset_fapl_rest_vol", Major::Plist, -1, || {
+        let id = rest_id()?;
+        // SAFETY: plain HDF5 call; the connector takes no info.
+        if unsafe { sys::H5Pset_vol(fapl_id, id, std::ptr::null()) } < 0 {
+            return Err(BlobError::new(
+                ErrorKind::Config,
+                "H5Pset_vol failed: is fapl_id a file access property list?",
+            ));
+        }
+        Ok(0)
+    })
+}
+
+/// Requests sent to and bytes received from HSDS servers by this process, through the
+/// REST connector (fields other than `requests` and `bytes` are zero).
+///
+/// # Safety
+/// `out` is NULL (an error) or points to writable memory for one `h5blob_stats_t`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn h5blob_rest_stats_total(out: *mut h5blob_stats_t) -> herr_t {
+    boundary(c"h5blob_rest_stats_total", Major::Vol, -1, || {
+        if out.is_null() {
+            return Err(BlobError::new(ErrorKind::Config, "out is NULL"));
+        }
+        let (requests, bytes) = crate::vol::meta::total_counts();
+        let s = StatsSnapshot {
+            requests,
+            gets: requests,
+            bytes,
+            ..Default::default()
+        };
+        // SAFETY: out is writable per the contract.
+        unsafe { out.write(s.into()) };
+        Ok(0)
+    })
+}

@@ -47,6 +47,13 @@ fn codes(kind: ErrorKind, major: Major) -> (hid_t, hid_t) {
             Major::File => sys::H5E_FILE_g,
             Major::Plist => sys::H5E_PLIST_g,
             Major::Io => sys::H5E_IO_g,
+            Major::Vol => sys::H5E_VOL_g,
+            Major::Group => sys::H5E_SYM_g,
+            Major::Link => sys::H5E_LINK_g,
+            Major::Dataset => sys::H5E_DATASET_g,
+            Major::Attr => sys::H5E_ATTR_g,
+            Major::Datatype => sys::H5E_DATATYPE_g,
+            Major::Object => sys::H5E_OHDR_g,
         };
         let min = match kind {
             ErrorKind::Config => sys::H5E_BADVALUE_g,
@@ -59,6 +66,7 @@ fn codes(kind: ErrorKind, major: Major) -> (hid_t, hid_t) {
             ErrorKind::Unreachable | ErrorKind::Timeout => sys::H5E_CANTOPENFILE_g,
             ErrorKind::NotHdf5 => sys::H5E_NOTHDF5_g,
             ErrorKind::Unsupported => sys::H5E_UNSUPPORTED_g,
+            ErrorKind::Exists => sys::H5E_EXISTS_g,
             ErrorKind::Internal => sys::H5E_SYSTEM_g,
         };
         (maj, min)
@@ -72,6 +80,13 @@ pub enum Major {
     File,
     Plist,
     Io,
+    Vol,
+    Group,
+    Link,
+    Dataset,
+    Attr,
+    Datatype,
+    Object,
 }
 
 /// Pushes `err` onto HDF5's default error stack under our class.

@@ -4,3 +4,4 @@
 #include <H5FDdevelop.h>
 #include <H5VLconnector.h>
 #include <H5PLextern.h>
+#include <H5VLconnector_passthru.h>

@@ -66,6 +66,8 @@ pub struct HsdsClient {
     password: Option<String>,
     api_key: Option<String>,
     bucket: Option<String>,
+    /// Requests sent (retries included) and response bytes received.
+    pub stats: crate::blob::Stats,
 }
 
 /// A request's query: `(key, value)` pairs, encoded by the client.
@@ -95,6 +97,7 @@ impl HsdsClient {
             password: cfg.password.clone(),
             api_key: cfg.api_key.clone(),
             bucket: cfg.bucket.clone(),
+            stats: Default::default(),
         })
     }
 
@@ -135,6 +138,7 @@ impl HsdsClient {
                 None => req,
             };
             let retryable = attempt < RETRIES;
+            self.stats.add(&self.stats.requests, 1);
             match req.send().await {
                 Ok(resp) => {
                     let status = resp.status();
@@ -159,6 +163,7 @@ impl HsdsClient {
                             ));
                         }
                     };
+                    self.stats.add(&self.stats.bytes, bytes.len() as u64);
                     // A streamed response can fail half way with status 200.
                     if let Some(n) = expected.filter(|n| *n != bytes.len() as u64) {
                         return Err(HsdsError::new(
