@@ -7,8 +7,8 @@ use super::hid::Hid;
 use super::link::enc;
 use super::meta::{AttrMeta, AttrValue, FileCtx, collection, parse_attr};
 use super::{
-    Kind, Obj, R, call, close_obj, copy_name, cstr, hs_err, locate, obj, read_only, register,
-    release, types, unsupported,
+    Kind, Obj, R, call, close_obj, copy_name, cstr, hs_err, locate, locate_here, obj, read_only,
+    register, release, types, unsupported,
 };
 use crate::blob::{BlobError, ErrorKind};
 use crate::h5::{Major, sys};
@@ -110,8 +110,12 @@ fn the_attr(o: &Obj) -> R<&Attr> {
     }
 }
 
-/// The object and attribute a location plus optional name designate.
-fn designate(o: &Obj, loc: *const H5VL_loc_params_t, name: Option<&str>) -> R<(String, AttrMeta)> {
+/// The domain, object and attribute a location plus optional name designate.
+fn designate(
+    o: &Obj,
+    loc: *const H5VL_loc_params_t,
+    name: Option<&str>,
+) -> R<(Arc<FileCtx>, String, AttrMeta)> {
     // SAFETY: HDF5 passes a valid location; union members read per `type_`.
     let l = unsafe { &*loc };
     let f = &o.file;
@@ -119,8 +123,8 @@ fn designate(o: &Obj, loc: *const H5VL_loc_params_t, name: Option<&str>) -> R<(S
         match l.type_ {
             sys::H5VL_OBJECT_BY_IDX => {
                 let by = l.loc_data.loc_by_idx;
-                let owner = f.resolve(o.oid(), cstr(by.name, "object name")?)?;
-                let a = sorted(f, &owner, by.idx_type, by.order)?
+                let (f, owner) = f.locate_path(o.oid(), cstr(by.name, "object name")?)?;
+                let a = sorted(&f, &owner, by.idx_type, by.order)?
                     .into_iter()
                     .nth(by.n as usize)
                     .ok_or_else(|| {
@@ -129,17 +133,17 @@ fn designate(o: &Obj, loc: *const H5VL_loc_params_t, name: Option<&str>) -> R<(S
                             format!("attribute index {} is out of range", by.n),
                         )
                     })?;
-                Ok((owner, a))
+                Ok((f, owner, a))
             }
             _ => {
-                let owner = locate(o, loc)?;
+                let (f, owner) = locate(o, loc)?;
                 let name = match (name, &o.kind) {
                     (Some(n), _) => n.to_string(),
                     (None, Kind::Attr(a)) if l.type_ == sys::H5VL_OBJECT_BY_SELF => a.name.clone(),
                     _ => return Err(BlobError::new(ErrorKind::Config, "no attribute name")),
                 };
-                let a = find(f, &owner, &name)?;
-                Ok((owner, a))
+                let a = find(&f, &owner, &name)?;
+                Ok((f, owner, a))
             }
         }
     }
@@ -161,7 +165,7 @@ unsafe extern "C" fn create(
         let o = unsafe { obj(o)? };
         let f = &o.file;
         read_only(f)?;
-        let owner = locate(o, loc)?;
+        let owner = locate_here(o, loc)?;
         let name = cstr(name, "attribute name")?;
         if f.attrs(&owner)?.iter().any(|a| a.name == name) {
             return Err(BlobError::new(
@@ -217,9 +221,9 @@ unsafe extern "C" fn open(
         } else {
             Some(cstr(name, "attribute name")?)
         };
-        let (owner, m) = designate(o, loc, name)?;
-        let a = Attr::from_meta(&o.file, &owner, &m)?;
-        Ok(Obj::new(&o.file, Kind::Attr(Box::new(a))).into_raw())
+        let (f, owner, m) = designate(o, loc, name)?;
+        let a = Attr::from_meta(&f, &owner, &m)?;
+        Ok(Obj::new(&f, Kind::Attr(Box::new(a))).into_raw())
     })
 }
 
@@ -437,12 +441,12 @@ unsafe extern "C" fn get(
                     } else {
                         Some(cstr(gi.attr_name, "attribute name")?)
                     };
-                    let (owner, m) = designate(o, &gi.loc_params, name)?;
-                    *gi.ainfo = ainfo(&o.file, &owner, &m)?;
+                    let (f, owner, m) = designate(o, &gi.loc_params, name)?;
+                    *gi.ainfo = ainfo(&f, &owner, &m)?;
                 }
                 sys::H5VL_ATTR_GET_NAME => {
                     let g = &mut a.args.get_name;
-                    let (_, m) = designate(o, &g.loc_params, None)?;
+                    let (_, _, m) = designate(o, &g.loc_params, None)?;
                     let n = copy_name(&m.name, g.buf, g.buf_size);
                     if !g.attr_name_len.is_null() {
                         *g.attr_name_len = n;
@@ -520,8 +524,8 @@ unsafe extern "C" fn specific(
             let a = args
                 .as_mut()
                 .ok_or_else(|| BlobError::new(ErrorKind::Internal, "NULL arguments"))?;
-            let f = &o.file;
-            let owner = locate(o, loc)?;
+            let (f, owner) = locate(o, loc)?;
+            let f = &f;
             match a.op_type {
                 sys::H5VL_ATTR_DELETE => {
                     delete(f, &owner, cstr(a.args.del.name, "attribute name")?)?;

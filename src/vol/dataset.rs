@@ -7,7 +7,8 @@ use super::hid::Hid;
 use super::meta::FileCtx;
 use super::select::{self, Plan};
 use super::{
-    Kind, Obj, R, call, close_obj, cstr, hs_err, locate, obj, read_only, status, types, unsupported,
+    Kind, Obj, R, call, close_obj, cstr, hs_err, locate, locate_here, obj, read_only, status,
+    types, unsupported,
 };
 use crate::blob::{BlobError, ErrorKind};
 use crate::h5::{Major, sys};
@@ -133,7 +134,7 @@ unsafe extern "C" fn create(
         let o = unsafe { obj(o)? };
         let f = &o.file;
         read_only(f)?;
-        let start = locate(o, loc)?;
+        let start = locate_here(o, loc)?;
         let type_json = type_json_for(type_id)?;
         let (shape, maxdims) = types::space_to_json(space_id).map_err(type_err)?;
         let cprops = types::dcpl_to_json(dcpl_id, type_id).map_err(type_err)?;
@@ -174,17 +175,17 @@ unsafe extern "C" fn open(
     call(c"dataset_open", Major::Dataset, ptr::null_mut(), || {
         // SAFETY: a live object from HDF5.
         let o = unsafe { obj(o)? };
-        let start = locate(o, loc)?;
+        let (f, start) = locate(o, loc)?;
         let name = cstr(name, "dataset name")?;
-        let id = o.file.resolve(&start, name)?;
+        let (f, id) = f.locate_path(&start, name)?;
         if !id.starts_with('d') {
             return Err(BlobError::new(
                 ErrorKind::NotFound,
                 format!("{name:?} is not a dataset"),
             ));
         }
-        let d = Dset::load(&o.file, &id)?;
-        Ok(Obj::new(&o.file, Kind::Dataset(Box::new(d))).into_raw())
+        let d = Dset::load(&f, &id)?;
+        Ok(Obj::new(&f, Kind::Dataset(Box::new(d))).into_raw())
     })
 }
 

@@ -6,7 +6,8 @@ use super::group::{create_linked, parent_for_create, wants_intermediate};
 use super::hid::Hid;
 use super::meta::FileCtx;
 use super::{
-    Kind, Obj, R, call, close_obj, cstr, hs_err, locate, obj, read_only, status, types, unsupported,
+    Kind, Obj, R, call, close_obj, cstr, hs_err, locate, locate_here, obj, read_only, status,
+    types, unsupported,
 };
 use crate::blob::{BlobError, ErrorKind};
 use crate::h5::{Major, sys};
@@ -70,7 +71,7 @@ unsafe extern "C" fn commit(
             f.register(&id);
             id
         } else {
-            let start = locate(o, loc)?;
+            let start = locate_here(o, loc)?;
             let name = cstr(name, "datatype name")?;
             let (parent, last) = parent_for_create(f, &start, name, wants_intermediate(lcpl))?;
             create_linked(f, "datatypes", &parent, last, body)?
@@ -92,17 +93,17 @@ unsafe extern "C" fn open(
     call(c"datatype_open", Major::Datatype, ptr::null_mut(), || {
         // SAFETY: a live object from HDF5.
         let o = unsafe { obj(o)? };
-        let start = locate(o, loc)?;
+        let (f, start) = locate(o, loc)?;
         let name = cstr(name, "datatype name")?;
-        let id = o.file.resolve(&start, name)?;
+        let (f, id) = f.locate_path(&start, name)?;
         if !id.starts_with('t') {
             return Err(BlobError::new(
                 ErrorKind::NotFound,
                 format!("{name:?} is not a named datatype"),
             ));
         }
-        let t = Dtype::load(&o.file, &id)?;
-        Ok(Obj::new(&o.file, Kind::Datatype(Box::new(t))).into_raw())
+        let t = Dtype::load(&f, &id)?;
+        Ok(Obj::new(&f, Kind::Datatype(Box::new(t))).into_raw())
     })
 }
 

@@ -3,7 +3,8 @@
 use super::file::new_plist;
 use super::meta::{FileCtx, Link, Target};
 use super::{
-    Kind, Obj, R, call, close_obj, cstr, hs_err, locate, obj, read_only, status, unsupported,
+    Kind, Obj, R, call, close_obj, cstr, hs_err, locate, locate_here, obj, read_only, status,
+    unsupported,
 };
 use crate::blob::{BlobError, ErrorKind};
 use crate::h5::{Major, sys};
@@ -130,7 +131,7 @@ unsafe extern "C" fn create(
         let o = unsafe { obj(o)? };
         let f = &o.file;
         read_only(f)?;
-        let start = locate(o, loc)?;
+        let start = locate_here(o, loc)?;
         let name = cstr(name, "group name")?;
         let (parent, last) = parent_for_create(f, &start, name, wants_intermediate(lcpl))?;
         let id = create_linked(f, "groups", &parent, last, json!({}))?;
@@ -150,17 +151,17 @@ unsafe extern "C" fn open(
     call(c"group_open", Major::Group, ptr::null_mut(), || {
         // SAFETY: a live object from HDF5.
         let o = unsafe { obj(o)? };
-        let start = locate(o, loc)?;
+        let (f, start) = locate(o, loc)?;
         let name = cstr(name, "group name")?;
-        let id = o.file.resolve(&start, name)?;
+        let (f, id) = f.locate_path(&start, name)?;
         if !id.starts_with('g') {
             return Err(BlobError::new(
                 ErrorKind::NotFound,
                 format!("{name:?} is not a group"),
             ));
         }
-        o.file.register(&id);
-        Ok(Obj::new(&o.file, Kind::Group(id)).into_raw())
+        f.register(&id);
+        Ok(Obj::new(&f, Kind::Group(id)).into_raw())
     })
 }
 
@@ -194,11 +195,11 @@ unsafe extern "C" fn get(
                 }
                 sys::H5VL_GROUP_GET_INFO => {
                     let gi = &mut a.args.get_info;
-                    let id = locate(o, &gi.loc_params)?;
+                    let (f, id) = locate(o, &gi.loc_params)?;
                     if !id.starts_with('g') {
                         return Err(BlobError::new(ErrorKind::NotFound, "not a group"));
                     }
-                    *gi.ginfo = info(&o.file, &id)?;
+                    *gi.ginfo = info(&f, &id)?;
                 }
                 other => return Err(unsupported(&format!("group get operation {other}"))),
             }

@@ -174,7 +174,10 @@ unsafe extern "C" fn create(
             let (body, target) = match a.op_type {
                 sys::H5VL_LINK_CREATE_HARD => {
                     let cur = obj(a.args.hard.curr_obj)?;
-                    let id = locate(cur, &a.args.hard.curr_loc_params)?;
+                    let (tf, id) = locate(cur, &a.args.hard.curr_loc_params)?;
+                    if !Arc::ptr_eq(&tf, f) {
+                        return Err(unsupported("hard links to objects of another domain"));
+                    }
                     (json!({"id": id}), Target::Hard(id))
                 }
                 sys::H5VL_LINK_CREATE_SOFT => {
@@ -316,9 +319,9 @@ unsafe extern "C" fn specific(
                 }
                 sys::H5VL_LINK_ITER => {
                     let it = &mut a.args.iterate;
-                    let gid = locate(o, loc)?;
-                    let hid = register(Obj::new(f, Kind::Group(gid.clone())))?;
-                    let r = iterate(f, hid, &gid, it, "", &mut HashSet::new());
+                    let (gf, gid) = locate(o, loc)?;
+                    let hid = register(Obj::new(&gf, Kind::Group(gid.clone())))?;
+                    let r = iterate(&gf, hid, &gid, it, "", &mut HashSet::new());
                     release(hid);
                     r
                 }

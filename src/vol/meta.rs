@@ -77,6 +77,8 @@ pub struct FileCtx {
     /// The server's `max_request_size`: requests and responses are split below it.
     pub max_request: usize,
     meta: Mutex<Meta>,
+    /// Domains reached through external links from this one, by domain path.
+    externals: Mutex<HashMap<String, Arc<FileCtx>>>,
     /// The client's request and byte counts when the file was opened.
     start: (u64, u64),
 }
@@ -282,6 +284,7 @@ impl FileCtx {
             fileno: FILENO.fetch_add(1, Ordering::Relaxed),
             max_request: 100 * 1024 * 1024,
             meta: Mutex::new(Meta::default()),
+            externals: Mutex::new(HashMap::new()),
         }
     }
 
@@ -623,7 +626,105 @@ impl FileCtx {
         Ok((base, last))
     }
 
-    /// The object `path` leads to from group `start`, following soft links.
+    /// The domain an external link's file name designates: absolute paths as they are,
+    /// relative ones next to this domain (as HDF5 looks next to the parent file).
+    pub fn external_domain(&self, file: &str) -> String {
+        if file.starts_with('/') {
+            return file.to_string();
+        }
+        let folder = self.domain.rsplit_once('/').map_or("", |(d, _)| d);
+        format!("{folder}/{file}")
+    }
+
+    /// The domain an external link leads to, opened once (read-only) and kept.
+    fn external(&self, file: &str) -> R<Arc<FileCtx>> {
+        let domain = self.external_domain(file);
+        if let Some(f) = lock(&self.externals).get(&domain) {
+            return Ok(f.clone());
+        }
+        let f = FileCtx::open(&domain, 0)
+            .map_err(|e| BlobError::new(e.kind, format!("external link to {domain}: {}", e.msg)))?;
+        lock(&self.externals).insert(domain, f.clone());
+        Ok(f)
+    }
+
+    /// The object `path` leads to from group `start`, following soft and external links;
+    /// returns the domain that holds it with its id.
+    pub fn locate_path(self: &Arc<Self>, start: &str, path: &str) -> R<(Arc<FileCtx>, String)> {
+        self.locate_hops(start, path, 0)
+    }
+
+    fn locate_hops(
+        self: &Arc<Self>,
+        start: &str,
+        path: &str,
+        hops: usize,
+    ) -> R<(Arc<FileCtx>, String)> {
+        if hops > MAX_SOFT_HOPS {
+            return Err(BlobError::new(
+                ErrorKind::NotFound,
+                format!("{path:?}: too many soft or external links (circular?)"),
+            ));
+        }
+        let comps: Vec<&str> = path
+            .split('/')
+            .filter(|c| !c.is_empty() && *c != ".")
+            .collect();
+        let mut file = self.clone();
+        let mut cur = if path.starts_with('/') {
+            self.root.clone()
+        } else {
+            start.to_string()
+        };
+        for (i, comp) in comps.iter().enumerate() {
+            if !cur.starts_with('g') {
+                return Err(BlobError::new(
+                    ErrorKind::NotFound,
+                    format!("{path:?}: {comp:?} is under an object that is not a group"),
+                ));
+            }
+            let link = file.link(&cur, comp)?.ok_or_else(|| {
+                BlobError::new(
+                    ErrorKind::NotFound,
+                    format!("{path:?}: no link {comp:?} in {}", file.domain),
+                )
+            })?;
+            (file, cur) = match link.target {
+                Target::Hard(id) => (file, id),
+                Target::Soft(p) => file.locate_hops(&cur, &p, hops + 1)?,
+                Target::External { file: ext, path: p } => {
+                    let target = file.external(&ext)?;
+                    let rest = comps[i + 1..].join("/");
+                    let full = if rest.is_empty() {
+                        p
+                    } else {
+                        format!("{p}/{rest}")
+                    };
+                    let root = target.root.clone();
+                    return target.locate_hops(&root, &full, hops + 1);
+                }
+            };
+        }
+        Ok((file, cur))
+    }
+
+    /// The domain and id behind a token, looking in domains reached by external links
+    /// too.
+    pub fn locate_token(self: &Arc<Self>, token: &[u8; 16]) -> R<(Arc<FileCtx>, String)> {
+        if let Ok(id) = self.id_of_token(token) {
+            return Ok((self.clone(), id));
+        }
+        let externals: Vec<Arc<FileCtx>> = lock(&self.externals).values().cloned().collect();
+        for f in externals {
+            if let Ok(id) = f.id_of_token(token) {
+                return Ok((f, id));
+            }
+        }
+        self.id_of_token(token).map(|id| (self.clone(), id))
+    }
+
+    /// The object `path` leads to from group `start` in this domain, following soft links
+    /// (external links are not followed: used where objects are created).
     pub fn resolve(&self, start: &str, path: &str) -> R<String> {
         self.resolve_hops(start, path, 0)
     }

@@ -190,8 +190,9 @@ pub(crate) fn copy_name(s: &str, buf: *mut c_char, size: usize) -> usize {
     s.len()
 }
 
-/// Which object a location names, relative to `o`.
-pub(crate) fn locate(o: &Obj, loc: *const H5VL_loc_params_t) -> R<String> {
+/// Which object a location names, relative to `o`: the domain holding it (another one
+/// when the path crosses an external link) and its id.
+pub(crate) fn locate(o: &Obj, loc: *const H5VL_loc_params_t) -> R<(Arc<FileCtx>, String)> {
     // SAFETY: HDF5 passes a valid location struct.
     let loc = unsafe { loc.as_ref() }
         .ok_or_else(|| BlobError::new(ErrorKind::Internal, "NULL location"))?;
@@ -199,18 +200,18 @@ pub(crate) fn locate(o: &Obj, loc: *const H5VL_loc_params_t) -> R<String> {
     // SAFETY: the union member read is the one `type_` says is set.
     unsafe {
         match loc.type_ {
-            sys::H5VL_OBJECT_BY_SELF => Ok(o.oid().to_string()),
+            sys::H5VL_OBJECT_BY_SELF => Ok((f.clone(), o.oid().to_string())),
             sys::H5VL_OBJECT_BY_NAME => {
                 let name = cstr(loc.loc_data.loc_by_name.name, "object name")?;
-                f.resolve(o.oid(), name)
+                f.locate_path(o.oid(), name)
             }
             sys::H5VL_OBJECT_BY_IDX => {
                 let by = loc.loc_data.loc_by_idx;
-                let group = f.resolve(o.oid(), cstr(by.name, "group name")?)?;
-                let l = link::nth(f, &group, by.idx_type, by.order, by.n)?;
+                let (g, group) = f.locate_path(o.oid(), cstr(by.name, "group name")?)?;
+                let l = link::nth(&g, &group, by.idx_type, by.order, by.n)?;
                 match l.target {
-                    meta::Target::Hard(id) => Ok(id),
-                    _ => f.resolve(&group, &l.name),
+                    meta::Target::Hard(id) => Ok((g, id)),
+                    _ => g.locate_path(&group, &l.name),
                 }
             }
             sys::H5VL_OBJECT_BY_TOKEN => {
@@ -218,7 +219,7 @@ pub(crate) fn locate(o: &Obj, loc: *const H5VL_loc_params_t) -> R<String> {
                 let t = t
                     .as_ref()
                     .ok_or_else(|| BlobError::new(ErrorKind::Internal, "NULL token"))?;
-                f.id_of_token(&t.__data)
+                f.locate_token(&t.__data)
             }
             other => Err(BlobError::new(
                 ErrorKind::Internal,
@@ -226,6 +227,17 @@ pub(crate) fn locate(o: &Obj, loc: *const H5VL_loc_params_t) -> R<String> {
             )),
         }
     }
+}
+
+/// Like [`locate`] for a location where something is created: it must be in `o`'s domain.
+pub(crate) fn locate_here(o: &Obj, loc: *const H5VL_loc_params_t) -> R<String> {
+    let (f, id) = locate(o, loc)?;
+    if !Arc::ptr_eq(&f, &o.file) {
+        return Err(unsupported(
+            "creating objects in a domain reached by an external link",
+        ));
+    }
+    Ok(id)
 }
 
 pub(crate) fn call<T>(name: &CStr, major: Major, fail: T, f: impl FnOnce() -> R<T>) -> T {

@@ -29,8 +29,8 @@ unsafe extern "C" fn open(
     super::call(c"object_open", Major::Object, ptr::null_mut(), || {
         // SAFETY: a live object from HDF5.
         let o = unsafe { obj(o)? };
-        let id = locate(o, loc)?;
-        let new = Obj::open_id(&o.file, &id)?;
+        let (f, id) = locate(o, loc)?;
+        let new = Obj::open_id(&f, &id)?;
         if !opened.is_null() {
             // SAFETY: HDF5's out pointer, checked.
             unsafe { *opened = new.id_type() };
@@ -126,19 +126,19 @@ unsafe extern "C" fn get(
                     *a.args.get_file.file = Obj::new(f, Kind::File).into_raw();
                 }
                 sys::H5VL_OBJECT_GET_NAME => {
-                    let id = locate(o, loc)?;
+                    let (f, id) = locate(o, loc)?;
                     let g = &mut a.args.get_name;
-                    let n = copy_name(&path_to(f, &id)?, g.buf, g.buf_size);
+                    let n = copy_name(&path_to(&f, &id)?, g.buf, g.buf_size);
                     if !g.name_len.is_null() {
                         *g.name_len = n;
                     }
                 }
                 sys::H5VL_OBJECT_GET_TYPE => {
-                    *a.args.get_type.obj_type = obj_type(&locate(o, loc)?);
+                    *a.args.get_type.obj_type = obj_type(&locate(o, loc)?.1);
                 }
                 sys::H5VL_OBJECT_GET_INFO => {
-                    let id = locate(o, loc)?;
-                    *a.args.get_info.oinfo = info(f, &id, a.args.get_info.fields)?;
+                    let (f, id) = locate(o, loc)?;
+                    *a.args.get_info.oinfo = info(&f, &id, a.args.get_info.fields)?;
                 }
                 other => return Err(unsupported(&format!("object get operation {other}"))),
             }
@@ -161,7 +161,6 @@ unsafe extern "C" fn specific(
             let a = args
                 .as_mut()
                 .ok_or_else(|| BlobError::new(ErrorKind::Internal, "NULL arguments"))?;
-            let f = &o.file;
             match a.op_type {
                 sys::H5VL_OBJECT_EXISTS => {
                     let exists = match locate(o, loc) {
@@ -173,18 +172,18 @@ unsafe extern "C" fn specific(
                     Ok(0)
                 }
                 sys::H5VL_OBJECT_LOOKUP => {
-                    let id = locate(o, loc)?;
+                    let (f, id) = locate(o, loc)?;
                     (*a.args.lookup.token_ptr).__data = f.register(&id);
                     Ok(0)
                 }
                 sys::H5VL_OBJECT_VISIT => {
                     let v = &a.args.visit;
-                    let id = locate(o, loc)?;
-                    visit(f, &id, v)
+                    let (f, id) = locate(o, loc)?;
+                    visit(&f, &id, v)
                 }
                 sys::H5VL_OBJECT_FLUSH => Ok(0),
                 sys::H5VL_OBJECT_REFRESH => {
-                    let id = locate(o, loc)?;
+                    let (f, id) = locate(o, loc)?;
                     f.forget_object(&id);
                     f.forget_attrs(&id);
                     if id.starts_with('g') {
