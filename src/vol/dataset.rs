@@ -595,11 +595,7 @@ unsafe extern "C" fn get(
                     *a.args.get_space_status.status = sys::H5D_SPACE_STATUS_ALLOCATED
                 }
                 sys::H5VL_DATASET_GET_STORAGE_SIZE => {
-                    let n: u64 = {
-                        let s = lock(&d.space);
-                        sys::H5Sget_simple_extent_npoints(s.id()).max(0) as u64
-                    };
-                    *a.args.get_storage_size.storage_size = n * type_size(d.tid.id()) as u64;
+                    *a.args.get_storage_size.storage_size = storage_size(&o.file, d)?;
                 }
                 sys::H5VL_DATASET_GET_TYPE => {
                     a.args.get_type.type_id =
@@ -612,6 +608,23 @@ unsafe extern "C" fn get(
         }
         Ok(())
     })
+}
+
+/// Bytes HSDS stores for the dataset (its `allocated_size`), or the logical size when
+/// the server has not measured it yet.
+fn storage_size(f: &FileCtx, d: &Dset) -> R<u64> {
+    let v = block_on(f.client.get_json(
+        &format!("/datasets/{}", d.id),
+        &f.q(&[("verbose", "1")]),
+    ))
+    .map_err(hs_err)?;
+    if let Some(n) = v["allocated_size"].as_u64() {
+        return Ok(n);
+    }
+    let s = lock(&d.space);
+    // SAFETY: plain HDF5 query on our dataspace.
+    let n = unsafe { sys::H5Sget_simple_extent_npoints(s.id()) }.max(0) as u64;
+    Ok(n * type_size(d.tid.id()) as u64)
 }
 
 unsafe extern "C" fn specific(
