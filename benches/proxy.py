@@ -3,6 +3,11 @@
 
 Usage:
   proxy.py --listen-port P --upstream http://127.0.0.1:Q [--delay-ms 20] [--stats-file F]
+  proxy.py --listen-port P --upstream-unix /path/to/sn_1.sock [...]
+
+With --upstream-unix the upstream is an HTTP server on a Unix socket (HSDS started with
+--socket_dir); the proxy still listens on TCP loopback, so clients that cannot reach a
+socket (or that should be measured over TCP) talk to it at http://127.0.0.1:P.
 
 Every request is forwarded to the upstream unchanged: method, raw path and query (not
 re-encoded), headers (Range, x-ms-range, If-Match, Authorization, x-ms-*, ...) and body.
@@ -77,15 +82,21 @@ class Stats:
 
 
 class Proxy:
-    def __init__(self, upstream: str, delay_s: float) -> None:
+    def __init__(self, upstream: str, delay_s: float, unix_socket: str | None = None) -> None:
+        # For a Unix-socket upstream the URL only supplies the Host header and the path root.
         self.upstream = URL(upstream.rstrip("/"))
+        self.unix_socket = unix_socket
         self.delay_s = delay_s
         self.stats = Stats()
         self.session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
+        if self.unix_socket:
+            connector = aiohttp.UnixConnector(path=self.unix_socket, limit=0, force_close=False)
+        else:
+            connector = aiohttp.TCPConnector(limit=0, force_close=False)
         self.session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=0, force_close=False),
+            connector=connector,
             timeout=aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=600),
             auto_decompress=False,      # pass bodies through byte for byte
             cookie_jar=aiohttp.DummyCookieJar(),
@@ -206,14 +217,15 @@ class Proxy:
 
 
 async def serve(args: argparse.Namespace) -> None:
-    proxy = Proxy(args.upstream, args.delay_ms / 1000.0)
+    proxy = Proxy(args.upstream, args.delay_ms / 1000.0, args.upstream_unix)
     await proxy.start()
     server = web.Server(proxy.handle, access_log=None)
     runner = web.ServerRunner(server, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", args.listen_port, backlog=1024)
     await site.start()
-    print(f"proxy: 127.0.0.1:{args.listen_port} -> {args.upstream} "
+    target = f"unix:{args.upstream_unix}" if args.upstream_unix else args.upstream
+    print(f"proxy: 127.0.0.1:{args.listen_port} -> {target} "
           f"(delay {args.delay_ms} ms)", file=sys.stderr, flush=True)
 
     stop = asyncio.Event()
@@ -231,10 +243,15 @@ async def serve(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--listen-port", type=int, required=True)
-    parser.add_argument("--upstream", required=True, help="e.g. http://127.0.0.1:10000")
+    upstream = parser.add_mutually_exclusive_group(required=True)
+    upstream.add_argument("--upstream", help="e.g. http://127.0.0.1:10000")
+    upstream.add_argument("--upstream-unix", metavar="SOCKET",
+                          help="HTTP server on this Unix socket (e.g. HSDS's sn_1.sock)")
     parser.add_argument("--delay-ms", type=float, default=20.0, help="added latency per request")
     parser.add_argument("--stats-file", help="where to write the counters on SIGTERM")
     args = parser.parse_args(argv)
+    if args.upstream_unix:
+        args.upstream = "http://localhost"
     host = URL(args.upstream).host
     if host not in ("127.0.0.1", "localhost", "::1"):
         parser.error("the upstream must be on this machine (127.0.0.1)")

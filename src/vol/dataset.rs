@@ -43,6 +43,9 @@ pub struct Dset {
     /// The current dataspace (changed by H5Dset_extent).
     space: Mutex<Hid>,
     dcpl: Hid,
+    /// The whole value when the server's domain summary carried it (small datasets);
+    /// dropped by our own writes.
+    value: Mutex<Option<Value>>,
 }
 
 /// The type JSON of a committed type, for type references ("t-...").
@@ -67,6 +70,7 @@ impl Dset {
             tid,
             space: Mutex::new(space),
             dcpl,
+            value: Mutex::new(v.get("value").filter(|x| !x.is_null()).cloned()),
         })
     }
 
@@ -502,6 +506,7 @@ fn write_one(
     }
     let user = gather(sp.mem.id(), mem_type, sp.n, buf)?;
     let data = from_memory(ftype, mem_type, sp.n, user, dxpl)?;
+    *lock(&d.value) = None;
     let elem = (!types::has_vlen(ftype)).then(|| type_size(ftype));
     select::write(&o.file, &d.id, &dims, &plan, elem, &data)
 }
@@ -613,10 +618,10 @@ unsafe extern "C" fn get(
 /// Bytes HSDS stores for the dataset (its `allocated_size`), or the logical size when
 /// the server has not measured it yet.
 fn storage_size(f: &FileCtx, d: &Dset) -> R<u64> {
-    let v = block_on(f.client.get_json(
-        &format!("/datasets/{}", d.id),
-        &f.q(&[("verbose", "1")]),
-    ))
+    let v = block_on(
+        f.client
+            .get_json(&format!("/datasets/{}", d.id), &f.q(&[("verbose", "1")])),
+    )
     .map_err(hs_err)?;
     if let Some(n) = v["allocated_size"].as_u64() {
         return Ok(n);
@@ -659,6 +664,7 @@ unsafe extern "C" fn specific(
                     sys::H5Sget_simple_extent_dims(sp.id(), ptr::null_mut(), max.as_mut_ptr());
                     sys::H5Sset_extent_simple(sp.id(), rank as i32, size.as_ptr(), max.as_ptr());
                     f.forget_object(&d.id);
+                    *lock(&d.value) = None;
                     Ok(())
                 }
                 sys::H5VL_DATASET_FLUSH => Ok(()),

@@ -235,6 +235,13 @@ pub fn dcpl_from_json(cprops: &Value, tid: hid_t) -> Result<Hid, String> {
         let t = lookup(&FILL_TIMES, t, "fillTime")?;
         // SAFETY: plain HDF5 call on our property list.
         check(unsafe { sys::H5Pset_fill_time(d, t) }, "set fillTime")?;
+    } else if has_vlen(tid) {
+        // HDF5 fills variable-length datasets at allocation; a created one says so.
+        // SAFETY: plain HDF5 call on our property list.
+        check(
+            unsafe { sys::H5Pset_fill_time(d, sys::H5D_FILL_TIME_ALLOC) },
+            "set fillTime",
+        )?;
     }
     Ok(dcpl)
 }
@@ -934,7 +941,11 @@ fn add_filter(dcpl: hid_t, f: &Value, tid: hid_t) -> Result<(), String> {
         unsafe {
             match (usable, id) {
                 (true, sys::H5Z_FILTER_DEFLATE) => sys::H5Pset_deflate(dcpl, cd[0]),
-                (true, sys::H5Z_FILTER_SHUFFLE) => sys::H5Pset_shuffle(dcpl),
+                // What HDF5's set_local leaves in a created dataset: the element size.
+                (true, sys::H5Z_FILTER_SHUFFLE) => {
+                    let size = [sys::H5Tget_size(tid) as u32];
+                    sys::H5Pset_filter(dcpl, id as i32, sys::H5Z_FLAG_OPTIONAL, 1, size.as_ptr())
+                }
                 (true, sys::H5Z_FILTER_FLETCHER32) => sys::H5Pset_fletcher32(dcpl),
                 (true, sys::H5Z_FILTER_SZIP) => sys::H5Pset_szip(dcpl, cd[0], cd[1]),
                 (true, sys::H5Z_FILTER_NBIT) => sys::H5Pset_nbit(dcpl),

@@ -178,8 +178,9 @@ pub fn azurite() -> &'static Azurite {
     })
 }
 
-/// The corpus of varied HDF5 files (tests/data/make_corpus.py), generated once.
-pub fn corpus() -> &'static (PathBuf, Vec<PathBuf>) {
+/// The corpus of varied HDF5 files (tests/data/make_corpus.py), generated once per test
+/// binary, local only: for tests that need no Azurite (the HSDS ones).
+pub fn corpus_local() -> &'static (PathBuf, Vec<PathBuf>) {
     static CORPUS: OnceLock<(PathBuf, Vec<PathBuf>)> = OnceLock::new();
     CORPUS.get_or_init(|| {
         let dir = std::env::temp_dir().join(format!("h5blob-corpus-{}", std::process::id()));
@@ -201,10 +202,20 @@ pub fn corpus() -> &'static (PathBuf, Vec<PathBuf>) {
             .collect();
         files.sort();
         assert!(files.len() >= 8, "corpus too small: {files:?}");
-        let refs: Vec<&Path> = files.iter().map(|p| p.as_path()).collect();
-        azurite().upload("corpus", false, "", &refs);
         (dir, files)
     })
+}
+
+/// The corpus (see `corpus_local`), also uploaded once to this binary's Azurite as
+/// container `corpus`.
+pub fn corpus() -> &'static (PathBuf, Vec<PathBuf>) {
+    static UPLOADED: OnceLock<()> = OnceLock::new();
+    let corpus = corpus_local();
+    UPLOADED.get_or_init(|| {
+        let refs: Vec<&Path> = corpus.1.iter().map(|p| p.as_path()).collect();
+        azurite().upload("corpus", false, "", &refs);
+    });
+    corpus
 }
 
 /// An HDF5 tool (h5dump, h5ls) with the plugin path set and no inherited driver settings.
@@ -275,6 +286,190 @@ pub fn local_dump(args: &[&str], file: &Path) -> String {
 pub struct Hsds {
     /// `http+unix://...` endpoint.
     pub endpoint: String,
+    /// The service node's Unix socket (for curl --unix-socket).
+    pub socket: PathBuf,
+}
+
+/// HSDS user and password of the test server (not a secret).
+pub const HS_USER: &str = "admin";
+pub const HS_PASSWORD: &str = "admin";
+
+impl Hsds {
+    /// Points a command at this HSDS as admin: `HS_*` set, and the `HSDS_*` spellings
+    /// (which connectors also read) removed so nothing leaks in from the environment.
+    pub fn env<'a>(&self, c: &'a mut Command) -> &'a mut Command {
+        for v in [
+            "HSDS_ENDPOINT",
+            "HSDS_USERNAME",
+            "HSDS_PASSWORD",
+            "HS_API_KEY",
+        ] {
+            c.env_remove(v);
+        }
+        c.env("HS_ENDPOINT", &self.endpoint)
+            .env("HS_USERNAME", HS_USER)
+            .env("HS_PASSWORD", HS_PASSWORD)
+    }
+
+    /// Creates folder `path` (`PUT /?domain=<path>` with `{"folder": true}`, no trailing
+    /// slash); one that exists already (409) is fine.
+    pub fn folder(&self, path: &str) {
+        let out = Command::new("curl")
+            .args([
+                "-sS",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code}",
+                "--unix-socket",
+            ])
+            .arg(&self.socket)
+            .args(["-u", &format!("{HS_USER}:{HS_PASSWORD}"), "-X", "PUT"])
+            .args([
+                "-H",
+                "Content-Type: application/json",
+                "-d",
+                r#"{"folder": true}"#,
+            ])
+            .arg(format!("http://localhost/?domain={path}"))
+            .output()
+            .expect("cannot run curl");
+        let code = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        assert!(
+            code == "201" || code == "409",
+            "creating HSDS folder {path}: HTTP {code} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// The folders `/home` and `/home/admin`, created once; domains go under the latter.
+    pub fn home(&self) {
+        static HOME: OnceLock<()> = OnceLock::new();
+        HOME.get_or_init(|| {
+            self.folder("/home");
+            self.folder(&format!("/home/{HS_USER}"));
+        });
+    }
+}
+
+/// One of h5pyd's command-line tools (hsload, hsget, hsls, ...) from the venv, pointed at
+/// the test HSDS.
+pub fn hs_tool(name: &str) -> Command {
+    let mut c = Command::new(python().parent().unwrap().join(name));
+    hsds().env(&mut c);
+    c
+}
+
+/// Runs an h5pyd-based command again while it fails with HTTP 503. HSDS answers 503 when
+/// its service node has more than `max_task_count` (100) requests in flight, which
+/// connector tests running alongside cause; h5pyd retries 503 on TCP endpoints but not on
+/// `http+unix://` ones.
+pub fn run_retrying_503(mut make: impl FnMut() -> Command) -> Output {
+    let mut attempt = 0;
+    loop {
+        let out = run(&mut make());
+        attempt += 1;
+        let busy = !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("503");
+        if !busy || attempt == 5 {
+            return out;
+        }
+        std::thread::sleep(Duration::from_secs(attempt));
+    }
+}
+
+/// `hsload FILE DOMAIN` into the test HSDS (folders created first). hsload copies the
+/// data too (no --link) and overwrites an existing domain.
+pub fn hsload(file: &Path, domain: &str) {
+    hsds().home();
+    let out = run_retrying_503(|| {
+        let mut c = hs_tool("hsload");
+        c.arg(file).arg(domain);
+        c
+    });
+    assert!(
+        out.status.success(),
+        "hsload {} {domain} failed: {}{}",
+        file.display(),
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
+
+/// `hsget [--nodata] DOMAIN FILE`: the domain written back as a local HDF5 file by h5py.
+pub fn hsget(domain: &str, file: &Path, nodata: bool) -> Output {
+    run_retrying_503(|| {
+        let mut c = hs_tool("hsget");
+        if nodata {
+            c.arg("--nodata");
+        }
+        c.arg(domain).arg(file);
+        c
+    })
+}
+
+/// Directory holding libh5blob_vol.so, the REST VOL plugin (target/<profile>, next to
+/// libh5blob.so).
+pub fn vol_plugin_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
+    assert!(
+        dir.join("libh5blob_vol.so").exists(),
+        "the REST VOL plugin libh5blob_vol.so is not built in {} (cargo build --workspace)",
+        dir.display()
+    );
+    dir
+}
+
+/// An HDF5 tool reading HSDS through the REST VOL connector as admin.
+pub fn vol_tool(name: &str) -> Command {
+    let mut c = tool(name);
+    c.env("HDF5_PLUGIN_PATH", vol_plugin_dir())
+        .env("HDF5_VOL_CONNECTOR", "REST");
+    hsds().env(&mut c);
+    c
+}
+
+/// Runs a command, killing it after `limit` (a hung connector must not hang the tests).
+pub fn run_timeout(c: &mut Command, limit: Duration) -> Output {
+    use std::io::Read;
+    let mut child = c
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let drain = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut v = Vec::new();
+            let _ = r.read_to_end(&mut v);
+            v
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let status = child.wait().unwrap();
+            let mut err = stderr.join().unwrap();
+            err.extend_from_slice(format!("\n[killed after {limit:?}]\n").as_bytes());
+            return Output {
+                status,
+                stdout: stdout.join().unwrap(),
+                stderr: err,
+            };
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    }
 }
 
 pub fn hsds() -> &'static Hsds {
@@ -308,7 +503,11 @@ pub fn hsds() -> &'static Hsds {
         let socket = sock.join("sn_1.sock");
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            let ready = socket.exists()
+            // The service node answers READY before the data node is up (a PUT then fails
+            // with 500); the launcher logs "READY!" once every node is.
+            let ready = std::fs::read_to_string(base.join("log"))
+                .is_ok_and(|l| l.contains("READY!"))
+                && socket.exists()
                 && Command::new("curl")
                     .args(["-s", "--unix-socket"])
                     .arg(&socket)
@@ -328,6 +527,7 @@ pub fn hsds() -> &'static Hsds {
         let encoded = socket.to_str().unwrap().replace('/', "%2F");
         Hsds {
             endpoint: format!("http+unix://{encoded}"),
+            socket,
         }
     })
 }
