@@ -1089,3 +1089,45 @@ fn wrong_password_fails_without_leaking_it() {
         l.domain
     );
 }
+
+/// Once HSDS has summarised a domain, `getobjs=1` at open brings every object and the
+/// values of small datasets: a full h5dump then needs no request after the open, and
+/// prints the same.
+#[test]
+fn domain_summary_serves_small_values_without_more_requests() {
+    let local = source_file("groups_attrs.h5");
+    let domain = format!("/home/{HS_USER}/summary_groups_attrs.h5");
+    hsload(&local, &domain);
+    let hs = hsds();
+    let url = format!("http://localhost/?domain={domain}&getobjs=1");
+    // HSDS scans a changed domain after SCAN_WAIT_TIME (60 s by default).
+    let deadline = std::time::Instant::now() + Duration::from_secs(180);
+    loop {
+        let out = run(std::process::Command::new("curl")
+            .args(["-s", "--unix-socket"])
+            .arg(&hs.socket)
+            .args(["-u", &format!("{HS_USER}:{HS_PASSWORD}"), &url]));
+        if text(&out.stdout).contains("domain_objs") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "HSDS wrote no summary of {domain}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let out = run_timeout(
+        vol_tool("h5dump").env("H5BLOB_STATS", "1").arg(&domain),
+        TOOL_TIMEOUT,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let want = normalise(&local_dump(&[], &local));
+    if let Some(d) = first_difference(&want, &normalise(&text(&out.stdout))) {
+        panic!("h5dump through the summary differs:\n{d}");
+    }
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(&format!("{domain}: 0 requests")),
+        "expected no request after the open, got:\n{err}"
+    );
+}

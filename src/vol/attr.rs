@@ -75,16 +75,16 @@ fn sorted(
 }
 
 fn find(f: &FileCtx, owner: &str, name: &str) -> R<AttrMeta> {
-    f.attrs(owner)?
-        .iter()
-        .find(|a| a.name == name)
-        .cloned()
-        .ok_or_else(|| {
-            BlobError::new(
-                ErrorKind::NotFound,
-                format!("no attribute {name:?} on this object in {}", f.domain),
-            )
-        })
+    let mut found = f.attrs(owner)?.iter().find(|a| a.name == name).cloned();
+    if found.is_none() && f.unsummarise(owner) {
+        found = f.attrs(owner)?.iter().find(|a| a.name == name).cloned();
+    }
+    found.ok_or_else(|| {
+        BlobError::new(
+            ErrorKind::NotFound,
+            format!("no attribute {name:?} on this object in {}", f.domain),
+        )
+    })
 }
 
 impl Attr {

@@ -466,21 +466,22 @@ fn read_one(
     let dims = d.dims();
     let ftype = d.tid.id();
     let plan = select::plan(sp.file.id(), &dims)?;
-    let elem = (!types::has_vlen(ftype)).then(|| type_size(ftype));
-    let raw = select::read(&o.file, &d.id, &dims, &plan, elem)?;
+    let whole = matches!(&plan, Plan::Box(b) if b.count == dims && b.start.iter().all(|s| *s == 0));
+    let summary = lock(&d.value).clone().filter(|_| whole);
+    let values = match summary.map(|v| types::json_to_mem(ftype, sp.n, &v)) {
+        Some(Ok(mem)) => mem,
+        _ => {
+            let elem = (!types::has_vlen(ftype)).then(|| type_size(ftype));
+            let raw = select::read(&o.file, &d.id, &dims, &plan, elem)?;
+            decode_raw(ftype, sp.n, raw)?
+        }
+    };
     let bkg = if is_compound(mem_type) {
         Some(gather(sp.mem.id(), mem_type, sp.n, buf)?)
     } else {
         None
     };
-    let data = to_mem_type(
-        ftype,
-        mem_type,
-        sp.n,
-        decode_raw(ftype, sp.n, raw)?,
-        bkg,
-        dxpl,
-    )?;
+    let data = to_mem_type(ftype, mem_type, sp.n, values, bkg, dxpl)?;
     scatter(sp.mem.id(), mem_type, &data, buf)
 }
 
@@ -511,6 +512,33 @@ fn write_one(
     select::write(&o.file, &d.id, &dims, &plan, elem, &data)
 }
 
+/// Runs `one` for each dataset of a (multi-dataset) transfer, with its ids and buffer.
+///
+/// # Safety
+/// The arrays hold `count` entries each, as HDF5 passes them.
+unsafe fn each<B: Copy>(
+    count: usize,
+    dset: *mut *mut c_void,
+    ids: [*mut hid_t; 3],
+    buf: *mut B,
+    one: impl Fn(&Obj, hid_t, hid_t, hid_t, B) -> R<()>,
+) -> R<()> {
+    for i in 0..count {
+        // SAFETY: per the contract, every array holds `count` entries.
+        unsafe {
+            let o = obj(*dset.add(i))?;
+            one(
+                o,
+                *ids[0].add(i),
+                *ids[1].add(i),
+                *ids[2].add(i),
+                *buf.add(i),
+            )?;
+        }
+    }
+    Ok(())
+}
+
 unsafe extern "C" fn read(
     count: usize,
     dset: *mut *mut c_void,
@@ -522,21 +550,16 @@ unsafe extern "C" fn read(
     _req: *mut *mut c_void,
 ) -> herr_t {
     status(c"dataset_read", Major::Dataset, || {
-        for i in 0..count {
-            // SAFETY: HDF5 passes arrays of `count` entries.
-            unsafe {
-                let o = obj(*dset.add(i))?;
-                read_one(
-                    o,
-                    *mem_type.add(i),
-                    *mem_space.add(i),
-                    *file_space.add(i),
-                    dxpl,
-                    *buf.add(i),
-                )?;
-            }
+        // SAFETY: HDF5 passes arrays of `count` entries.
+        unsafe {
+            each(
+                count,
+                dset,
+                [mem_type, mem_space, file_space],
+                buf,
+                |o, t, m, f, b| read_one(o, t, m, f, dxpl, b),
+            )
         }
-        Ok(())
     })
 }
 
@@ -551,21 +574,16 @@ unsafe extern "C" fn write(
     _req: *mut *mut c_void,
 ) -> herr_t {
     status(c"dataset_write", Major::Dataset, || {
-        for i in 0..count {
-            // SAFETY: HDF5 passes arrays of `count` entries.
-            unsafe {
-                let o = obj(*dset.add(i))?;
-                write_one(
-                    o,
-                    *mem_type.add(i),
-                    *mem_space.add(i),
-                    *file_space.add(i),
-                    dxpl,
-                    *buf.add(i),
-                )?;
-            }
+        // SAFETY: HDF5 passes arrays of `count` entries.
+        unsafe {
+            each(
+                count,
+                dset,
+                [mem_type, mem_space, file_space],
+                buf,
+                |o, t, m, f, b| write_one(o, t, m, f, dxpl, b),
+            )
         }
-        Ok(())
     })
 }
 

@@ -62,6 +62,9 @@ struct Meta {
     links: HashMap<String, Arc<Vec<Link>>>,
     attrs: HashMap<String, Arc<Vec<AttrMeta>>>,
     ids: HashMap<[u8; 16], String>,
+    /// Objects whose links and attributes came from the server's domain summary, which
+    /// may predate changes made since its last scan: a lookup that misses asks again.
+    summarised: HashSet<String>,
 }
 
 /// An open domain.
@@ -318,7 +321,13 @@ impl FileCtx {
             f.max_request = (m as usize).max(1024 * 1024);
         }
         let f = Arc::new(f);
-        f.prefetch(&v["domain_objs"])?;
+        // A writer must see the domain as it is; the summary is as of HSDS's last scan.
+        let summary = if flags & crate::h5::H5F_ACC_RDWR == 0 {
+            &v["domain_objs"]
+        } else {
+            &Value::Null
+        };
+        f.prefetch(summary)?;
         Ok(f)
     }
 
@@ -403,6 +412,7 @@ impl FileCtx {
                     .filter_map(|(n, a)| parse_attr(n, a))
                     .collect();
                 m.attrs.insert(id.clone(), Arc::new(attrs));
+                m.summarised.insert(id.clone());
                 if !id.starts_with('g') {
                     m.objs.insert(id.clone(), Arc::new(o.clone()));
                 }
@@ -587,7 +597,23 @@ impl FileCtx {
 
     /// The link `name` of group `gid`, if there is one.
     pub fn link(&self, gid: &str, name: &str) -> R<Option<Link>> {
-        Ok(self.links(gid)?.iter().find(|l| l.name == name).cloned())
+        let found = self.links(gid)?.iter().find(|l| l.name == name).cloned();
+        if found.is_none() && self.unsummarise(gid) {
+            return Ok(self.links(gid)?.iter().find(|l| l.name == name).cloned());
+        }
+        Ok(found)
+    }
+
+    /// Forgets what the domain summary said about `id` (when it did); true if it did.
+    pub fn unsummarise(&self, id: &str) -> bool {
+        let mut m = lock(&self.meta);
+        if m.summarised.remove(id) {
+            m.links.remove(id);
+            m.attrs.remove(id);
+            true
+        } else {
+            false
+        }
     }
 
     /// Number of hard links to `id` among the groups we know (at least 1).
