@@ -15,7 +15,13 @@ static DRIVER_ID: AtomicI64 = AtomicI64::new(-1);
 /// Files currently open through this library, so a handle can be checked before use.
 pub(crate) static OPEN_FILES: LazyLock<Mutex<HashSet<usize>>> = LazyLock::new(Default::default);
 
-fn driver_id() -> Result<hid_t, BlobError> {
+/// The id `register` gives, registered once per library lifetime and cached in `cache`
+/// (registered again if HDF5 was closed and reopened).
+fn registered(
+    cache: &AtomicI64,
+    what: &str,
+    register: impl FnOnce() -> hid_t,
+) -> Result<hid_t, BlobError> {
     // SAFETY: H5open initialises the library if needed; harmless when already done.
     if unsafe { sys::H5open() } < 0 {
         return Err(BlobError::new(
@@ -23,21 +29,27 @@ fn driver_id() -> Result<hid_t, BlobError> {
             "HDF5 failed to initialise",
         ));
     }
-    let id = DRIVER_ID.load(Ordering::Acquire);
+    let id = cache.load(Ordering::Acquire);
     // SAFETY: H5Iis_valid accepts any id value.
     if id > 0 && unsafe { sys::H5Iis_valid(id) } > 0 {
         return Ok(id);
     }
-    // SAFETY: CLASS is a complete, static driver class table.
-    let id = unsafe { sys::H5FDregister(&CLASS.0) };
+    let id = register();
     if id < 0 {
         return Err(BlobError::new(
             ErrorKind::Internal,
-            "H5FDregister failed for the blob driver",
+            format!("registering {what} with HDF5 failed"),
         ));
     }
-    DRIVER_ID.store(id, Ordering::Release);
+    cache.store(id, Ordering::Release);
     Ok(id)
+}
+
+fn driver_id() -> Result<hid_t, BlobError> {
+    // SAFETY: CLASS is a complete, static driver class table.
+    registered(&DRIVER_ID, "the blob driver", || unsafe {
+        sys::H5FDregister(&CLASS.0)
+    })
 }
 
 /// Registers the Blob VFD (once) and returns its driver id, or a negative value on failure.
@@ -209,31 +221,11 @@ pub extern "C" fn h5blob_version() -> *const c_char {
 static REST_ID: AtomicI64 = AtomicI64::new(-1);
 
 fn rest_id() -> Result<hid_t, BlobError> {
-    // SAFETY: H5open initialises the library if needed; harmless when already done.
-    if unsafe { sys::H5open() } < 0 {
-        return Err(BlobError::new(
-            ErrorKind::Internal,
-            "HDF5 failed to initialise",
-        ));
-    }
-    let id = REST_ID.load(Ordering::Acquire);
-    // SAFETY: H5Iis_valid accepts any id value.
-    if id > 0 && unsafe { sys::H5Iis_valid(id) } > 0 {
-        return Ok(id);
-    }
     // SAFETY: the class is a complete, static connector table; registering a connector
     // HDF5 already knows by name returns its id.
-    let id = unsafe {
+    registered(&REST_ID, "the REST connector", || unsafe {
         sys::H5VLregister_connector(&crate::vol::CLASS.0, 0 /* H5P_DEFAULT */)
-    };
-    if id < 0 {
-        return Err(BlobError::new(
-            ErrorKind::Internal,
-            "H5VLregister_connector failed for the REST connector",
-        ));
-    }
-    REST_ID.store(id, Ordering::Release);
-    Ok(id)
+    })
 }
 
 /// Registers the REST (HSDS) VOL connector, as the HDF Group's vol-rest does. Returns a

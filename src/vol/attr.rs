@@ -7,7 +7,7 @@ use super::hid::Hid;
 use super::link::enc;
 use super::meta::{AttrMeta, AttrValue, FileCtx, collection, parse_attr};
 use super::{
-    Kind, Obj, R, call, close_obj, copy_name, cstr, hs_err, locate, locate_here, obj, read_only,
+    Kind, Obj, R, call, copy_name, cstr, hs_err, locate, locate_here, obj, put, read_only,
     register, release, types, unsupported,
 };
 use crate::blob::{BlobError, ErrorKind};
@@ -28,7 +28,7 @@ pub(crate) const CLASS: sys::H5VL_attr_class_t = sys::H5VL_attr_class_t {
     get: Some(get),
     specific: Some(specific),
     optional: None,
-    close: Some(close),
+    close: Some(super::close_cb),
 };
 
 pub struct Attr {
@@ -58,20 +58,22 @@ fn sorted(
     idx: sys::H5_index_t,
     order: sys::H5_iter_order_t,
 ) -> R<Vec<AttrMeta>> {
-    let mut a: Vec<AttrMeta> = (*f.attrs(owner)?).clone();
-    if idx == sys::H5_INDEX_CRT_ORDER {
-        a.sort_by(|x, y| {
-            x.created
-                .total_cmp(&y.created)
-                .then_with(|| x.name.cmp(&y.name))
-        });
-    } else {
-        a.sort_by(|x, y| x.name.as_bytes().cmp(y.name.as_bytes()));
-    }
-    if order == sys::H5_ITER_DEC {
-        a.reverse();
-    }
-    Ok(a)
+    Ok(super::in_order(
+        (*f.attrs(owner)?).clone(),
+        idx,
+        order,
+        |a| &a.name,
+        |a| a.created,
+    ))
+}
+
+/// Creation-order index of each attribute of an object.
+fn corders(f: &FileCtx, owner: &str) -> R<std::collections::HashMap<String, i64>> {
+    Ok(super::creation_index(
+        &f.attrs(owner)?,
+        |a| &a.name,
+        |a| a.created,
+    ))
 }
 
 fn find(f: &FileCtx, owner: &str, name: &str) -> R<AttrMeta> {
@@ -116,8 +118,7 @@ fn designate(
     loc: *const H5VL_loc_params_t,
     name: Option<&str>,
 ) -> R<(Arc<FileCtx>, String, AttrMeta)> {
-    // SAFETY: HDF5 passes a valid location; union members read per `type_`.
-    let l = unsafe { &*loc };
+    let l = super::loc_of(loc)?;
     let f = &o.file;
     unsafe {
         match l.type_ {
@@ -382,12 +383,9 @@ fn vlen_strings_json(t: hid_t, space: hid_t, n: usize, mem: &[u8]) -> R<serde_js
     Ok(nest(&mut flat.into_iter(), &dims))
 }
 
-fn ainfo(f: &FileCtx, owner: &str, m: &AttrMeta) -> R<sys::H5A_info_t> {
+/// Attribute info; `corder` is the attribute's creation-order index.
+fn ainfo(f: &FileCtx, owner: &str, m: &AttrMeta, corder: i64) -> R<sys::H5A_info_t> {
     let a = Attr::from_meta(f, owner, m)?;
-    let corder = sorted(f, owner, sys::H5_INDEX_CRT_ORDER, sys::H5_ITER_INC)?
-        .iter()
-        .position(|x| x.name == m.name)
-        .unwrap_or(0);
     // SAFETY: plain HDF5 query.
     let size = unsafe { sys::H5Tget_size(a.tid.id()) };
     Ok(sys::H5A_info_t {
@@ -408,9 +406,7 @@ unsafe extern "C" fn get(
         // SAFETY: HDF5 passes a live object and valid arguments; union members per op_type.
         unsafe {
             let o = obj(o)?;
-            let a = args
-                .as_mut()
-                .ok_or_else(|| BlobError::new(ErrorKind::Internal, "NULL arguments"))?;
+            let a = super::args(args)?;
             match a.op_type {
                 sys::H5VL_ATTR_GET_ACPL => {
                     a.args.get_acpl.acpl_id = new_plist(sys::H5P_CLS_ATTRIBUTE_CREATE_ID_g)?
@@ -442,7 +438,8 @@ unsafe extern "C" fn get(
                         Some(cstr(gi.attr_name, "attribute name")?)
                     };
                     let (f, owner, m) = designate(o, &gi.loc_params, name)?;
-                    *gi.ainfo = ainfo(&f, &owner, &m)?;
+                    let corder = corders(&f, &owner)?.get(&m.name).copied().unwrap_or(0);
+                    put(gi.ainfo, ainfo(&f, &owner, &m, corder)?)?;
                 }
                 sys::H5VL_ATTR_GET_NAME => {
                     let g = &mut a.args.get_name;
@@ -517,13 +514,11 @@ unsafe extern "C" fn specific(
     _dxpl: hid_t,
     _req: *mut *mut c_void,
 ) -> herr_t {
-    crate::h5::boundary(c"attr_specific", Major::Attr, -1, || {
+    super::call(c"attr_specific", Major::Attr, -1, || {
         // SAFETY: as in `get`.
         unsafe {
             let o = obj(o)?;
-            let a = args
-                .as_mut()
-                .ok_or_else(|| BlobError::new(ErrorKind::Internal, "NULL arguments"))?;
+            let a = super::args(args)?;
             let (f, owner) = locate(o, loc)?;
             let f = &f;
             match a.op_type {
@@ -544,7 +539,10 @@ unsafe extern "C" fn specific(
                 }
                 sys::H5VL_ATTR_EXISTS => {
                     let name = cstr(a.args.exists.name, "attribute name")?;
-                    *a.args.exists.exists = f.attrs(&owner)?.iter().any(|x| x.name == name);
+                    put(
+                        a.args.exists.exists,
+                        f.attrs(&owner)?.iter().any(|x| x.name == name),
+                    )?;
                     Ok(0)
                 }
                 sys::H5VL_ATTR_RENAME => {
@@ -563,6 +561,7 @@ unsafe extern "C" fn specific(
                         return Err(BlobError::new(ErrorKind::Config, "no iteration callback"));
                     };
                     let list = sorted(f, &owner, it.idx_type, it.order)?;
+                    let corder = corders(f, &owner)?;
                     let hid = register(Obj::open_id(f, &owner)?)?;
                     let first = if it.idx.is_null() {
                         0
@@ -571,7 +570,8 @@ unsafe extern "C" fn specific(
                     };
                     let mut ret = 0;
                     for (i, m) in list.iter().enumerate().skip(first) {
-                        let info = match ainfo(f, &owner, m) {
+                        let c = corder.get(&m.name).copied().unwrap_or(0);
+                        let info = match ainfo(f, &owner, m, c) {
                             Ok(x) => x,
                             Err(e) => {
                                 release(hid);
@@ -594,9 +594,4 @@ unsafe extern "C" fn specific(
             }
         }
     })
-}
-
-unsafe extern "C" fn close(o: *mut c_void, _dxpl: hid_t, _req: *mut *mut c_void) -> herr_t {
-    // SAFETY: HDF5 closes each object once.
-    unsafe { close_obj(o) }
 }

@@ -7,8 +7,8 @@ use super::hid::Hid;
 use super::meta::FileCtx;
 use super::select::{self, Plan};
 use super::{
-    Kind, Obj, R, call, close_obj, cstr, hs_err, locate, locate_here, obj, read_only, status,
-    types, unsupported,
+    Kind, Obj, R, call, cstr, hs_err, locate, locate_here, obj, put, read_only, status, types,
+    unsupported,
 };
 use crate::blob::{BlobError, ErrorKind};
 use crate::h5::{Major, sys};
@@ -33,7 +33,7 @@ pub(crate) const CLASS: sys::H5VL_dataset_class_t = sys::H5VL_dataset_class_t {
     get: Some(get),
     specific: Some(specific),
     optional: Some(optional),
-    close: Some(close),
+    close: Some(super::close_cb),
 };
 
 pub struct Dset {
@@ -598,9 +598,7 @@ unsafe extern "C" fn get(
         unsafe {
             let o = obj(o)?;
             let d = dset(o)?;
-            let a = args
-                .as_mut()
-                .ok_or_else(|| BlobError::new(ErrorKind::Internal, "NULL arguments"))?;
+            let a = super::args(args)?;
             match a.op_type {
                 sys::H5VL_DATASET_GET_DAPL => {
                     a.args.get_dapl.dapl_id = new_plist(sys::H5P_CLS_DATASET_ACCESS_ID_g)?
@@ -614,11 +612,15 @@ unsafe extern "C" fn get(
                 sys::H5VL_DATASET_GET_SPACE => {
                     a.args.get_space.space_id = d.space_copy()?.into_raw()
                 }
-                sys::H5VL_DATASET_GET_SPACE_STATUS => {
-                    *a.args.get_space_status.status = sys::H5D_SPACE_STATUS_ALLOCATED
-                }
+                sys::H5VL_DATASET_GET_SPACE_STATUS => put(
+                    a.args.get_space_status.status,
+                    sys::H5D_SPACE_STATUS_ALLOCATED,
+                )?,
                 sys::H5VL_DATASET_GET_STORAGE_SIZE => {
-                    *a.args.get_storage_size.storage_size = storage_size(&o.file, d)?;
+                    put(
+                        a.args.get_storage_size.storage_size,
+                        storage_size(&o.file, d)?,
+                    )?;
                 }
                 sys::H5VL_DATASET_GET_TYPE => {
                     a.args.get_type.type_id =
@@ -661,9 +663,7 @@ unsafe extern "C" fn specific(
         unsafe {
             let o = obj(o)?;
             let d = dset(o)?;
-            let a = args
-                .as_ref()
-                .ok_or_else(|| BlobError::new(ErrorKind::Internal, "NULL arguments"))?;
+            let a = super::args(args)?;
             match a.op_type {
                 sys::H5VL_DATASET_SET_EXTENT => {
                     read_only(&o.file)?;
@@ -705,16 +705,5 @@ unsafe extern "C" fn optional(
     _dxpl: hid_t,
     _req: *mut *mut c_void,
 ) -> herr_t {
-    // SAFETY: HDF5 passes valid arguments.
-    let op = unsafe { args.as_ref().map_or(-1, |a| a.op_type) };
-    status(c"dataset_optional", Major::Dataset, || {
-        Err(unsupported(&format!(
-            "native-file dataset operation {op} (chunk queries, offsets)"
-        )))
-    })
-}
-
-unsafe extern "C" fn close(o: *mut c_void, _dxpl: hid_t, _req: *mut *mut c_void) -> herr_t {
-    // SAFETY: HDF5 closes each object once.
-    unsafe { close_obj(o) }
+    super::no_optional(c"dataset_optional", Major::Dataset, args, "dataset")
 }

@@ -6,8 +6,8 @@ use super::group::{create_linked, parent_for_create, wants_intermediate};
 use super::hid::Hid;
 use super::meta::FileCtx;
 use super::{
-    Kind, Obj, R, call, close_obj, cstr, hs_err, locate, locate_here, obj, read_only, status,
-    types, unsupported,
+    Kind, Obj, R, call, cstr, hs_err, locate, locate_here, obj, read_only, status, types,
+    unsupported,
 };
 use crate::blob::{BlobError, ErrorKind};
 use crate::h5::{Major, sys};
@@ -24,7 +24,7 @@ pub(crate) const CLASS: sys::H5VL_datatype_class_t = sys::H5VL_datatype_class_t 
     get: Some(get),
     specific: Some(specific),
     optional: None,
-    close: Some(close),
+    close: Some(super::close_cb),
 };
 
 pub struct Dtype {
@@ -120,9 +120,7 @@ unsafe extern "C" fn get(
             let Kind::Datatype(t) = &o.kind else {
                 return Err(BlobError::new(ErrorKind::Internal, "not a datatype"));
             };
-            let a = args
-                .as_mut()
-                .ok_or_else(|| BlobError::new(ErrorKind::Internal, "NULL arguments"))?;
+            let a = super::args(args)?;
             match a.op_type {
                 sys::H5VL_DATATYPE_GET_BINARY_SIZE => {
                     if sys::H5Tencode(t.tid.id(), ptr::null_mut(), a.args.get_binary_size.size) < 0
@@ -160,9 +158,4 @@ unsafe extern "C" fn specific(
 ) -> herr_t {
     // Flush and refresh: committed types never change on the server.
     0
-}
-
-unsafe extern "C" fn close(o: *mut c_void, _dxpl: hid_t, _req: *mut *mut c_void) -> herr_t {
-    // SAFETY: HDF5 closes each object once.
-    unsafe { close_obj(o) }
 }

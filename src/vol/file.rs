@@ -1,7 +1,7 @@
 //! H5F callbacks: an HDF5 file is an HSDS domain (`/home/<user>/<name>.h5`).
 
 use super::meta::FileCtx;
-use super::{Kind, Obj, call, close_obj, copy_name, cstr, obj, status, unsupported};
+use super::{Kind, Obj, call, copy_name, cstr, obj, put, status, unsupported};
 use crate::blob::{BlobError, ErrorKind};
 use crate::h5::{Major, sys};
 use std::ffi::{c_char, c_uint, c_void};
@@ -14,7 +14,7 @@ pub(crate) const CLASS: sys::H5VL_file_class_t = sys::H5VL_file_class_t {
     get: Some(get),
     specific: Some(specific),
     optional: Some(optional),
-    close: Some(close),
+    close: Some(super::close_cb),
 };
 
 unsafe extern "C" fn create(
@@ -55,13 +55,11 @@ unsafe extern "C" fn get(
         // member its op_type selects and writes through the out pointers HDF5 gave.
         unsafe {
             let o = obj(o)?;
-            let a = args
-                .as_mut()
-                .ok_or_else(|| BlobError::new(ErrorKind::Internal, "NULL arguments"))?;
+            let a = super::args(args)?;
             let f = &o.file;
             match a.op_type {
                 sys::H5VL_FILE_GET_CONT_INFO => {
-                    let info = &mut *a.args.get_cont_info.info;
+                    let info = super::args(a.args.get_cont_info.info)?;
                     info.feature_flags = 0;
                     info.token_size = 16;
                     info.blob_id_size = 0;
@@ -72,13 +70,14 @@ unsafe extern "C" fn get(
                 sys::H5VL_FILE_GET_FCPL => {
                     a.args.get_fcpl.fcpl_id = new_plist(sys::H5P_CLS_FILE_CREATE_ID_g)?;
                 }
-                sys::H5VL_FILE_GET_FILENO => *a.args.get_fileno.fileno = f.fileno as _,
+                sys::H5VL_FILE_GET_FILENO => put(a.args.get_fileno.fileno, f.fileno as _)?,
                 sys::H5VL_FILE_GET_INTENT => {
-                    *a.args.get_intent.flags = if f.writable {
+                    let intent = if f.writable {
                         crate::h5::H5F_ACC_RDWR
                     } else {
                         0
-                    }
+                    };
+                    put(a.args.get_intent.flags, intent)?;
                 }
                 sys::H5VL_FILE_GET_NAME => {
                     let g = &mut a.args.get_name;
@@ -117,28 +116,27 @@ unsafe extern "C" fn specific(
     status(c"file_specific", Major::File, || {
         // SAFETY: as in `get`.
         unsafe {
-            let a = args
-                .as_mut()
-                .ok_or_else(|| BlobError::new(ErrorKind::Internal, "NULL arguments"))?;
+            let a = super::args(args)?;
             match a.op_type {
                 // Every change is on the server when its request returns.
                 sys::H5VL_FILE_FLUSH => {}
                 sys::H5VL_FILE_REOPEN => {
                     let o = obj(o)?;
-                    *a.args.reopen.file = Obj::new(&o.file, Kind::File).into_raw();
+                    put(a.args.reopen.file, Obj::new(&o.file, Kind::File).into_raw())?;
                 }
                 sys::H5VL_FILE_IS_ACCESSIBLE => {
                     let acc = a.args.is_accessible;
                     let name = cstr(acc.filename, "file name")?;
-                    *acc.accessible = FileCtx::accessible(name)?;
+                    put(acc.accessible, FileCtx::accessible(name)?)?;
                 }
                 sys::H5VL_FILE_DELETE => {
                     FileCtx::delete(cstr(a.args.del.filename, "file name")?)?;
                 }
                 sys::H5VL_FILE_IS_EQUAL => {
                     let (x, y) = (obj(o)?, obj(a.args.is_equal.obj2)?);
-                    *a.args.is_equal.same_file = x.file.domain == y.file.domain
+                    let same = x.file.domain == y.file.domain
                         && x.file.client.display == y.file.client.display;
+                    put(a.args.is_equal.same_file, same)?;
                 }
                 other => return Err(unsupported(&format!("file operation {other}"))),
             }
@@ -153,16 +151,5 @@ unsafe extern "C" fn optional(
     _dxpl: hid_t,
     _req: *mut *mut c_void,
 ) -> herr_t {
-    // SAFETY: HDF5 passes valid arguments.
-    let op = unsafe { args.as_ref().map_or(-1, |a| a.op_type) };
-    status(c"file_optional", Major::File, || {
-        Err(unsupported(&format!(
-            "native-file operation {op} (H5F optional)"
-        )))
-    })
-}
-
-unsafe extern "C" fn close(o: *mut c_void, _dxpl: hid_t, _req: *mut *mut c_void) -> herr_t {
-    // SAFETY: HDF5 closes each object once.
-    unsafe { close_obj(o) }
+    super::no_optional(c"file_optional", Major::File, args, "file")
 }

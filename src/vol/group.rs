@@ -3,8 +3,7 @@
 use super::file::new_plist;
 use super::meta::{FileCtx, Link, Target};
 use super::{
-    Kind, Obj, R, call, close_obj, cstr, hs_err, locate, locate_here, obj, read_only, status,
-    unsupported,
+    Kind, Obj, R, call, cstr, hs_err, locate, locate_here, obj, put, read_only, status, unsupported,
 };
 use crate::blob::{BlobError, ErrorKind};
 use crate::h5::{Major, sys};
@@ -21,7 +20,7 @@ pub(crate) const CLASS: sys::H5VL_group_class_t = sys::H5VL_group_class_t {
     get: Some(get),
     specific: Some(specific),
     optional: None,
-    close: Some(close),
+    close: Some(super::close_cb),
 };
 
 /// Whether a link creation property list asks for missing intermediate groups.
@@ -186,9 +185,7 @@ unsafe extern "C" fn get(
         // the one op_type selects.
         unsafe {
             let o = obj(o)?;
-            let a = args
-                .as_mut()
-                .ok_or_else(|| BlobError::new(ErrorKind::Internal, "NULL arguments"))?;
+            let a = super::args(args)?;
             match a.op_type {
                 sys::H5VL_GROUP_GET_GCPL => {
                     a.args.get_gcpl.gcpl_id = new_plist(sys::H5P_CLS_GROUP_CREATE_ID_g)?;
@@ -199,7 +196,7 @@ unsafe extern "C" fn get(
                     if !id.starts_with('g') {
                         return Err(BlobError::new(ErrorKind::NotFound, "not a group"));
                     }
-                    *gi.ginfo = info(&f, &id)?;
+                    put(gi.ginfo, info(&f, &id)?)?;
                 }
                 other => return Err(unsupported(&format!("group get operation {other}"))),
             }
@@ -218,9 +215,7 @@ unsafe extern "C" fn specific(
         // SAFETY: as in `get`.
         unsafe {
             let o = obj(o)?;
-            let a = args
-                .as_ref()
-                .ok_or_else(|| BlobError::new(ErrorKind::Internal, "NULL arguments"))?;
+            let a = super::args(args)?;
             match a.op_type {
                 sys::H5VL_GROUP_FLUSH => Ok(()),
                 sys::H5VL_GROUP_REFRESH => {
@@ -233,9 +228,4 @@ unsafe extern "C" fn specific(
             }
         }
     })
-}
-
-unsafe extern "C" fn close(o: *mut c_void, _dxpl: hid_t, _req: *mut *mut c_void) -> herr_t {
-    // SAFETY: HDF5 closes each object once.
-    unsafe { close_obj(o) }
 }

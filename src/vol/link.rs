@@ -4,7 +4,7 @@
 use super::group::{add_link, parent_for_create, wants_intermediate};
 use super::meta::{FileCtx, Link, Target};
 use super::{
-    Kind, Obj, R, copy_name, cstr, hs_err, locate, obj, read_only, register, release, status,
+    Kind, Obj, R, copy_name, cstr, hs_err, locate, obj, put, read_only, register, release, status,
     unsupported,
 };
 use crate::blob::{BlobError, ErrorKind};
@@ -32,20 +32,22 @@ pub(crate) fn sorted(
     idx: sys::H5_index_t,
     order: sys::H5_iter_order_t,
 ) -> R<Vec<Link>> {
-    let mut links: Vec<Link> = (*f.links(gid)?).clone();
-    if idx == sys::H5_INDEX_CRT_ORDER {
-        links.sort_by(|a, b| {
-            a.created
-                .total_cmp(&b.created)
-                .then_with(|| a.name.cmp(&b.name))
-        });
-    } else {
-        links.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
-    }
-    if order == sys::H5_ITER_DEC {
-        links.reverse();
-    }
-    Ok(links)
+    Ok(super::in_order(
+        (*f.links(gid)?).clone(),
+        idx,
+        order,
+        |l| &l.name,
+        |l| l.created,
+    ))
+}
+
+/// Creation-order index of each link of a group.
+fn corders(f: &FileCtx, gid: &str) -> R<std::collections::HashMap<String, i64>> {
+    Ok(super::creation_index(
+        &f.links(gid)?,
+        |l| &l.name,
+        |l| l.created,
+    ))
 }
 
 pub(crate) fn nth(
@@ -76,18 +78,12 @@ fn elink_value(file: &str, path: &str) -> Vec<u8> {
     v
 }
 
-fn corder(f: &FileCtx, gid: &str, l: &Link) -> i64 {
-    sorted(f, gid, sys::H5_INDEX_CRT_ORDER, sys::H5_ITER_INC)
-        .ok()
-        .and_then(|ls| ls.iter().position(|x| x.name == l.name))
-        .unwrap_or(0) as i64
-}
-
-pub(crate) fn info(f: &FileCtx, gid: &str, l: &Link) -> sys::H5L_info2_t {
+/// Link info; `corder` is the link's creation-order index.
+pub(crate) fn info(f: &FileCtx, l: &Link, corder: i64) -> sys::H5L_info2_t {
     // SAFETY: H5L_info2_t is plain C data; all-zero is a valid value.
     let mut i: sys::H5L_info2_t = unsafe { std::mem::zeroed() };
     i.corder_valid = true;
-    i.corder = corder(f, gid, l);
+    i.corder = corder;
     i.cset = sys::H5T_CSET_UTF8;
     match &l.target {
         Target::Hard(id) => {
@@ -110,8 +106,7 @@ pub(crate) fn info(f: &FileCtx, gid: &str, l: &Link) -> sys::H5L_info2_t {
 
 /// The group holding the link a location names, and the link's name.
 fn link_at(o: &Obj, loc: *const H5VL_loc_params_t) -> R<(String, Link)> {
-    // SAFETY: HDF5 passes a valid location; the union member read matches `type_`.
-    let loc = unsafe { &*loc };
+    let loc = super::loc_of(loc)?;
     let f = &o.file;
     unsafe {
         match loc.type_ {
@@ -153,9 +148,7 @@ unsafe extern "C" fn create(
         // SAFETY: HDF5 passes valid arguments; union members read per op_type. For hard
         // links `o` may be NULL (then the current object's file is used).
         unsafe {
-            let a = args
-                .as_ref()
-                .ok_or_else(|| BlobError::new(ErrorKind::Internal, "NULL arguments"))?;
+            let a = super::args(args)?;
             let here: &Obj = match obj(o) {
                 Ok(x) => x,
                 Err(_) if a.op_type == sys::H5VL_LINK_CREATE_HARD => obj(a.args.hard.curr_obj)?,
@@ -163,7 +156,7 @@ unsafe extern "C" fn create(
             };
             let f = &here.file;
             read_only(f)?;
-            let loc = &*loc;
+            let loc = super::loc_of(loc)?;
             let name = cstr(loc.loc_data.loc_by_name.name, "link name")?;
             let start = if o.is_null() {
                 f.root.clone()
@@ -239,12 +232,13 @@ unsafe extern "C" fn get(
         // SAFETY: as in `create`.
         unsafe {
             let o = obj(o)?;
-            let a = args
-                .as_mut()
-                .ok_or_else(|| BlobError::new(ErrorKind::Internal, "NULL arguments"))?;
+            let a = super::args(args)?;
             let (g, l) = link_at(o, loc)?;
             match a.op_type {
-                sys::H5VL_LINK_GET_INFO => *a.args.get_info.linfo = info(&o.file, &g, &l),
+                sys::H5VL_LINK_GET_INFO => {
+                    let corder = corders(&o.file, &g)?.get(&l.name).copied().unwrap_or(0);
+                    put(a.args.get_info.linfo, info(&o.file, &l, corder))?
+                }
                 sys::H5VL_LINK_GET_NAME => {
                     let n = &mut a.args.get_name;
                     let len = copy_name(&l.name, n.name, n.name_size);
@@ -287,24 +281,22 @@ unsafe extern "C" fn specific(
     _dxpl: hid_t,
     _req: *mut *mut c_void,
 ) -> herr_t {
-    boundary_ret(c"link_specific", || {
+    super::call(c"link_specific", Major::Link, -1, || {
         // SAFETY: as in `create`.
         unsafe {
             let o = obj(o)?;
-            let a = args
-                .as_mut()
-                .ok_or_else(|| BlobError::new(ErrorKind::Internal, "NULL arguments"))?;
+            let a = super::args(args)?;
             let f = &o.file;
             match a.op_type {
                 sys::H5VL_LINK_EXISTS => {
-                    let l = &*loc;
+                    let l = super::loc_of(loc)?;
                     let name = cstr(l.loc_data.loc_by_name.name, "link name")?;
                     let exists = match f.parent_of(o.oid(), name) {
                         Ok((g, last)) => f.link(&g, last)?.is_some(),
                         Err(e) if e.kind == ErrorKind::NotFound => false,
                         Err(e) => return Err(e),
                     };
-                    *a.args.exists.exists = exists;
+                    put(a.args.exists.exists, exists)?;
                     Ok(0)
                 }
                 sys::H5VL_LINK_DELETE => {
@@ -331,11 +323,6 @@ unsafe extern "C" fn specific(
     })
 }
 
-/// Like [`super::status`] but passing the iteration's own return value through.
-pub(crate) fn boundary_ret(name: &std::ffi::CStr, f: impl FnOnce() -> R<herr_t>) -> herr_t {
-    crate::h5::boundary(name, Major::Link, -1, f)
-}
-
 /// H5Literate / H5Lvisit: calls the user's operator for each link, in order, from
 /// `*idx_p`; recursive visits descend into each group once.
 fn iterate(
@@ -351,6 +338,7 @@ fn iterate(
     };
     seen.insert(gid.to_string());
     let links = sorted(f, gid, it.idx_type, it.order)?;
+    let corder = corders(f, gid)?;
     let first = if prefix.is_empty() && !it.idx_p.is_null() {
         // SAFETY: HDF5's index pointer, checked non-NULL.
         unsafe { *it.idx_p as usize }
@@ -361,7 +349,7 @@ fn iterate(
     for (i, l) in links.iter().enumerate().skip(first) {
         let name = format!("{prefix}{}", l.name);
         let cname = CString::new(name.clone()).unwrap_or_default();
-        let li = info(f, gid, l);
+        let li = info(f, l, corder.get(&l.name).copied().unwrap_or(0));
         // SAFETY: the user's callback with a registered group id and valid pointers.
         ret = unsafe { op(hid, cname.as_ptr(), &li, it.op_data) };
         if prefix.is_empty() && !it.idx_p.is_null() {

@@ -22,6 +22,14 @@ pub(crate) const PARALLEL: usize = 8;
 /// How deep soft links may chain before a path is called circular.
 const MAX_SOFT_HOPS: usize = 16;
 
+/// Where following a path within one domain ends.
+enum Step {
+    /// At an object of this domain.
+    Here(String),
+    /// At an external link: the rest of the path (from the target's root) is in `file`.
+    External { file: String, path: String },
+}
+
 /// What a link points at.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Target {
@@ -65,6 +73,20 @@ struct Meta {
     /// Objects whose links and attributes came from the server's domain summary, which
     /// may predate changes made since its last scan: a lookup that misses asks again.
     summarised: HashSet<String>,
+    /// Hard links to each object among the groups above, counted when first asked.
+    refcounts: Option<HashMap<String, u32>>,
+}
+
+impl Meta {
+    fn put_links(&mut self, gid: &str, links: Arc<Vec<Link>>) {
+        self.links.insert(gid.to_string(), links);
+        self.refcounts = None;
+    }
+
+    fn drop_links(&mut self, gid: &str) {
+        self.links.remove(gid);
+        self.refcounts = None;
+    }
 }
 
 /// An open domain.
@@ -235,7 +257,9 @@ fn items<'a>(v: &'a Value, key: &str) -> Vec<(Option<&'a str>, &'a Value)> {
 pub fn parse_attr(name: Option<&str>, v: &Value) -> Option<AttrMeta> {
     let name = name.or_else(|| v["name"].as_str())?.to_string();
     let value = match (&v["value"], v["encoding"].as_str()) {
-        (Value::String(s), Some("base64")) => base64_decode(s).map(|b| AttrValue::Binary(b.into())),
+        (Value::String(s), Some("base64")) => super::types::base64_decode(s)
+            .ok()
+            .map(|b| AttrValue::Binary(b.into())),
         (Value::Null, _) if v.get("value").is_none() => None,
         (x, _) => Some(AttrValue::Json(x.clone())),
     };
@@ -246,33 +270,6 @@ pub fn parse_attr(name: Option<&str>, v: &Value) -> Option<AttrMeta> {
         value,
         created: f64_of(&v["created"]),
     })
-}
-
-fn base64_decode(s: &str) -> Option<Vec<u8>> {
-    fn val(c: u8) -> Option<u32> {
-        Some(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' | b'-' => 62,
-            b'/' | b'_' => 63,
-            _ => return None,
-        } as u32)
-    }
-    let clean: Vec<u8> = s
-        .bytes()
-        .filter(|c| !c.is_ascii_whitespace() && *c != b'=')
-        .collect();
-    let mut out = Vec::with_capacity(clean.len() * 3 / 4);
-    for chunk in clean.chunks(4) {
-        let mut acc = 0u32;
-        for (i, c) in chunk.iter().enumerate() {
-            acc |= val(*c)? << (18 - 6 * i);
-        }
-        let bytes = acc.to_be_bytes();
-        out.extend_from_slice(&bytes[1..chunk.len()]);
-    }
-    Some(out)
 }
 
 impl FileCtx {
@@ -359,7 +356,7 @@ impl FileCtx {
         );
         {
             let mut m = lock(&f.meta);
-            m.links.insert(root.clone(), Arc::new(Vec::new()));
+            m.put_links(&root, Arc::new(Vec::new()));
             m.attrs.insert(root.clone(), Arc::new(Vec::new()));
             m.ids.insert(token_of(&root), root);
         }
@@ -405,7 +402,7 @@ impl FileCtx {
                         .into_iter()
                         .filter_map(|(n, l)| parse_link(n, l))
                         .collect();
-                    m.links.insert(id.clone(), Arc::new(links));
+                    m.put_links(id, Arc::new(links));
                 }
                 let attrs = items(&o["attributes"], "name")
                     .into_iter()
@@ -456,7 +453,7 @@ impl FileCtx {
                         }
                     }
                     m.ids.insert(token_of(gid), gid.clone());
-                    m.links.insert(gid.clone(), Arc::new(parsed));
+                    m.put_links(gid, Arc::new(parsed));
                 }
             }
             if let Some(Value::Object(per_obj)) = attrs.as_ref().map(|a| &a["attributes"]) {
@@ -547,20 +544,16 @@ impl FileCtx {
             }
         }
         let links = Arc::new(links);
-        lock(&self.meta)
-            .links
-            .insert(gid.to_string(), links.clone());
+        lock(&self.meta).put_links(gid, links.clone());
         Ok(links)
     }
 
     pub fn set_links(&self, gid: &str, links: Vec<Link>) {
-        lock(&self.meta)
-            .links
-            .insert(gid.to_string(), Arc::new(links));
+        lock(&self.meta).put_links(gid, Arc::new(links));
     }
 
     pub fn forget_links(&self, gid: &str) {
-        lock(&self.meta).links.remove(gid);
+        lock(&self.meta).drop_links(gid);
     }
 
     /// An object's attributes (values when the prefetch brought them), cached.
@@ -608,7 +601,7 @@ impl FileCtx {
     pub fn unsummarise(&self, id: &str) -> bool {
         let mut m = lock(&self.meta);
         if m.summarised.remove(id) {
-            m.links.remove(id);
+            m.drop_links(id);
             m.attrs.remove(id);
             true
         } else {
@@ -618,14 +611,21 @@ impl FileCtx {
 
     /// Number of hard links to `id` among the groups we know (at least 1).
     pub fn refcount(&self, id: &str) -> u32 {
-        let m = lock(&self.meta);
-        let n = m
-            .links
-            .values()
-            .flat_map(|ls| ls.iter())
-            .filter(|l| matches!(&l.target, Target::Hard(t) if t == id))
-            .count();
-        n.max(1) as u32
+        let mut m = lock(&self.meta);
+        if m.refcounts.is_none() {
+            let mut counts = HashMap::new();
+            for l in m.links.values().flat_map(|ls| ls.iter()) {
+                if let Target::Hard(t) = &l.target {
+                    *counts.entry(t.clone()).or_insert(0u32) += 1;
+                }
+            }
+            m.refcounts = Some(counts);
+        }
+        m.refcounts
+            .as_ref()
+            .and_then(|c| c.get(id).copied())
+            .unwrap_or(0)
+            .max(1)
     }
 
     /// Splits `path` relative to group `start` into the group holding its last component
@@ -677,61 +677,23 @@ impl FileCtx {
     /// The object `path` leads to from group `start`, following soft and external links;
     /// returns the domain that holds it with its id.
     pub fn locate_path(self: &Arc<Self>, start: &str, path: &str) -> R<(Arc<FileCtx>, String)> {
-        self.locate_hops(start, path, 0)
-    }
-
-    fn locate_hops(
-        self: &Arc<Self>,
-        start: &str,
-        path: &str,
-        hops: usize,
-    ) -> R<(Arc<FileCtx>, String)> {
-        if hops > MAX_SOFT_HOPS {
-            return Err(BlobError::new(
-                ErrorKind::NotFound,
-                format!("{path:?}: too many soft or external links (circular?)"),
-            ));
-        }
-        let comps: Vec<&str> = path
-            .split('/')
-            .filter(|c| !c.is_empty() && *c != ".")
-            .collect();
-        let mut file = self.clone();
-        let mut cur = if path.starts_with('/') {
-            self.root.clone()
-        } else {
-            start.to_string()
-        };
-        for (i, comp) in comps.iter().enumerate() {
-            if !cur.starts_with('g') {
-                return Err(BlobError::new(
-                    ErrorKind::NotFound,
-                    format!("{path:?}: {comp:?} is under an object that is not a group"),
-                ));
-            }
-            let link = file.link(&cur, comp)?.ok_or_else(|| {
-                BlobError::new(
-                    ErrorKind::NotFound,
-                    format!("{path:?}: no link {comp:?} in {}", file.domain),
-                )
-            })?;
-            (file, cur) = match link.target {
-                Target::Hard(id) => (file, id),
-                Target::Soft(p) => file.locate_hops(&cur, &p, hops + 1)?,
-                Target::External { file: ext, path: p } => {
+        let (mut file, mut start, mut path) = (self.clone(), start.to_string(), path.to_string());
+        for _ in 0..=MAX_SOFT_HOPS {
+            match file.walk(&start, &path, 0)? {
+                Step::Here(id) => return Ok((file, id)),
+                Step::External {
+                    file: ext,
+                    path: rest,
+                } => {
                     let target = file.external(&ext)?;
-                    let rest = comps[i + 1..].join("/");
-                    let full = if rest.is_empty() {
-                        p
-                    } else {
-                        format!("{p}/{rest}")
-                    };
-                    let root = target.root.clone();
-                    return target.locate_hops(&root, &full, hops + 1);
+                    (start, path, file) = (target.root.clone(), rest, target);
                 }
-            };
+            }
         }
-        Ok((file, cur))
+        Err(BlobError::new(
+            ErrorKind::NotFound,
+            format!("{path:?}: too many external links (circular?)"),
+        ))
     }
 
     /// The domain and id behind a token, looking in domains reached by external links
@@ -752,23 +714,37 @@ impl FileCtx {
     /// The object `path` leads to from group `start` in this domain, following soft links
     /// (external links are not followed: used where objects are created).
     pub fn resolve(&self, start: &str, path: &str) -> R<String> {
-        self.resolve_hops(start, path, 0)
+        match self.walk(start, path, 0)? {
+            Step::Here(id) => Ok(id),
+            Step::External { file, path: p } => Err(BlobError::new(
+                ErrorKind::Unsupported,
+                format!(
+                    "{path:?} leads through an external link to {file}:{p}; objects can only \
+                     be created in the domain that was opened"
+                ),
+            )),
+        }
     }
 
-    fn resolve_hops(&self, start: &str, path: &str, hops: usize) -> R<String> {
+    /// Follows `path` from group `start` in this domain, soft links included, up to the
+    /// first external link.
+    fn walk(&self, start: &str, path: &str, hops: usize) -> R<Step> {
         if hops > MAX_SOFT_HOPS {
             return Err(BlobError::new(
                 ErrorKind::NotFound,
                 format!("{path:?}: too many soft links (circular?)"),
             ));
         }
+        let comps: Vec<&str> = path
+            .split('/')
+            .filter(|c| !c.is_empty() && *c != ".")
+            .collect();
         let mut cur = if path.starts_with('/') {
             self.root.clone()
         } else {
             start.to_string()
         };
-        let mut seen = HashSet::new();
-        for comp in path.split('/').filter(|c| !c.is_empty() && *c != ".") {
+        for (i, comp) in comps.iter().enumerate() {
             if !cur.starts_with('g') {
                 return Err(BlobError::new(
                     ErrorKind::NotFound,
@@ -781,28 +757,33 @@ impl FileCtx {
                     format!("{path:?}: no link {comp:?} in {}", self.domain),
                 )
             })?;
+            let rest = comps[i + 1..].join("/");
+            let beyond = |p: String| {
+                if rest.is_empty() {
+                    p
+                } else {
+                    format!("{p}/{rest}")
+                }
+            };
             cur = match link.target {
                 Target::Hard(id) => id,
-                Target::Soft(p) => {
-                    if !seen.insert(p.clone()) {
-                        return Err(BlobError::new(
-                            ErrorKind::NotFound,
-                            format!("{path:?}: circular soft link"),
-                        ));
+                Target::Soft(p) => match self.walk(&cur, &p, hops + 1)? {
+                    Step::Here(id) => id,
+                    Step::External { file, path } => {
+                        return Ok(Step::External {
+                            file,
+                            path: beyond(path),
+                        });
                     }
-                    self.resolve_hops(&cur, &p, hops + 1)?
-                }
+                },
                 Target::External { file, path: p } => {
-                    return Err(BlobError::new(
-                        ErrorKind::Unsupported,
-                        format!(
-                            "{path:?}: {comp:?} is an external link to {file}:{p}; the REST \
-                             connector does not traverse external links yet"
-                        ),
-                    ));
+                    return Ok(Step::External {
+                        file,
+                        path: beyond(p),
+                    });
                 }
             };
         }
-        Ok(cur)
+        Ok(Step::Here(cur))
     }
 }

@@ -145,6 +145,98 @@ pub(crate) unsafe fn close_obj(p: *mut c_void) -> herr_t {
     0
 }
 
+/// The arguments struct HDF5 passed to a get/specific callback.
+pub(crate) fn args<'a, T>(p: *mut T) -> R<&'a mut T> {
+    // SAFETY: HDF5 passes NULL or a valid arguments struct that outlives the callback.
+    unsafe { p.as_mut() }.ok_or_else(|| BlobError::new(ErrorKind::Internal, "NULL arguments"))
+}
+
+/// Writes a result through one of HDF5's out pointers, refusing NULL.
+pub(crate) fn put<T>(p: *mut T, v: T) -> R<()> {
+    if p.is_null() {
+        return Err(BlobError::new(
+            ErrorKind::Internal,
+            "NULL output pointer from HDF5",
+        ));
+    }
+    // SAFETY: non-NULL out pointer from HDF5, valid for one T.
+    unsafe { p.write(v) };
+    Ok(())
+}
+
+/// The location struct HDF5 passed.
+pub(crate) fn loc_of<'a>(loc: *const H5VL_loc_params_t) -> R<&'a H5VL_loc_params_t> {
+    // SAFETY: HDF5 passes NULL or a valid location that outlives the callback.
+    unsafe { loc.as_ref() }.ok_or_else(|| BlobError::new(ErrorKind::Internal, "NULL location"))
+}
+
+/// The `close` callback of every object class: frees our object.
+pub(crate) unsafe extern "C" fn close_cb(
+    o: *mut c_void,
+    _dxpl: hid_t,
+    _req: *mut *mut c_void,
+) -> herr_t {
+    // SAFETY: HDF5 closes each object it got from us once.
+    unsafe { close_obj(o) }
+}
+
+/// The `optional` callback of classes whose optional operations are all native-only.
+pub(crate) fn no_optional(
+    name: &CStr,
+    major: Major,
+    args: *mut sys::H5VL_optional_args_t,
+    what: &str,
+) -> herr_t {
+    // SAFETY: HDF5 passes NULL or valid arguments.
+    let op = unsafe { args.as_ref().map_or(-1, |a| a.op_type) };
+    status(name, major, || {
+        Err(unsupported(&format!("native-file {what} operation {op}")))
+    })
+}
+
+/// Links or attributes in the order HDF5 asked for: by name (bytewise, as HDF5 compares)
+/// or by creation time, increasing or decreasing.
+pub(crate) fn in_order<T>(
+    mut v: Vec<T>,
+    idx: sys::H5_index_t,
+    order: sys::H5_iter_order_t,
+    name: impl Fn(&T) -> &str,
+    created: impl Fn(&T) -> f64,
+) -> Vec<T> {
+    if idx == sys::H5_INDEX_CRT_ORDER {
+        v.sort_by(|a, b| {
+            created(a)
+                .total_cmp(&created(b))
+                .then_with(|| name(a).cmp(name(b)))
+        });
+    } else {
+        v.sort_by(|a, b| name(a).as_bytes().cmp(name(b).as_bytes()));
+    }
+    if order == sys::H5_ITER_DEC {
+        v.reverse();
+    }
+    v
+}
+
+/// The creation-order index of each name, computed once per listing.
+pub(crate) fn creation_index<T: Clone>(
+    v: &[T],
+    name: impl Fn(&T) -> &str,
+    created: impl Fn(&T) -> f64,
+) -> std::collections::HashMap<String, i64> {
+    in_order(
+        v.to_vec(),
+        sys::H5_INDEX_CRT_ORDER,
+        sys::H5_ITER_INC,
+        &name,
+        created,
+    )
+    .iter()
+    .enumerate()
+    .map(|(i, x)| (name(x).to_string(), i as i64))
+    .collect()
+}
+
 /// Registers a new handle for `o` with HDF5 (for iteration callbacks); the caller closes it.
 pub(crate) fn register(o: Obj) -> R<hid_t> {
     let ty = o.id_type();
@@ -193,9 +285,7 @@ pub(crate) fn copy_name(s: &str, buf: *mut c_char, size: usize) -> usize {
 /// Which object a location names, relative to `o`: the domain holding it (another one
 /// when the path crosses an external link) and its id.
 pub(crate) fn locate(o: &Obj, loc: *const H5VL_loc_params_t) -> R<(Arc<FileCtx>, String)> {
-    // SAFETY: HDF5 passes a valid location struct.
-    let loc = unsafe { loc.as_ref() }
-        .ok_or_else(|| BlobError::new(ErrorKind::Internal, "NULL location"))?;
+    let loc = loc_of(loc)?;
     let f = &o.file;
     // SAFETY: the union member read is the one `type_` says is set.
     unsafe {
@@ -263,21 +353,13 @@ unsafe extern "C" fn get_conn_cls(
     _lvl: sys::H5VL_get_conn_lvl_t,
     cls: *mut *const H5VL_class_t,
 ) -> herr_t {
-    if cls.is_null() {
-        return -1;
-    }
-    // SAFETY: out pointer checked above.
-    unsafe { *cls = &CLASS.0 };
-    0
+    status(c"get_conn_cls", Major::Vol, || {
+        put(cls, &CLASS.0 as *const H5VL_class_t)
+    })
 }
 
 unsafe extern "C" fn get_cap_flags(_info: *const c_void, flags: *mut u64) -> herr_t {
-    if flags.is_null() {
-        return -1;
-    }
-    // SAFETY: out pointer checked above.
-    unsafe { *flags = CAP_FLAGS };
-    0
+    status(c"get_cap_flags", Major::Vol, || put(flags, CAP_FLAGS))
 }
 
 /// No optional (native-only) operation is supported: HDF5 asks before using one.
@@ -287,11 +369,7 @@ unsafe extern "C" fn opt_query(
     _opt_type: c_int,
     flags: *mut u64,
 ) -> herr_t {
-    if !flags.is_null() {
-        // SAFETY: out pointer checked above.
-        unsafe { *flags = 0 };
-    }
-    0
+    status(c"opt_query", Major::Vol, || put(flags, 0))
 }
 
 unsafe extern "C" fn token_cmp(
@@ -300,20 +378,14 @@ unsafe extern "C" fn token_cmp(
     t2: *const sys::H5O_token_t,
     out: *mut c_int,
 ) -> herr_t {
-    // SAFETY: HDF5 passes valid tokens and an out pointer.
-    unsafe {
-        match (t1.as_ref(), t2.as_ref(), out.as_mut()) {
-            (Some(a), Some(b), Some(o)) => {
-                *o = match a.__data.cmp(&b.__data) {
-                    std::cmp::Ordering::Less => -1,
-                    std::cmp::Ordering::Equal => 0,
-                    std::cmp::Ordering::Greater => 1,
-                };
-                0
-            }
-            _ => -1,
-        }
-    }
+    status(c"token_cmp", Major::Object, || {
+        // SAFETY: HDF5 passes NULL or valid tokens.
+        let (a, b) = unsafe { (t1.as_ref(), t2.as_ref()) };
+        let (Some(a), Some(b)) = (a, b) else {
+            return Err(BlobError::new(ErrorKind::Internal, "NULL token"));
+        };
+        put(out, a.__data.cmp(&b.__data) as c_int)
+    })
 }
 
 unsafe extern "C" fn token_to_str(
@@ -323,17 +395,20 @@ unsafe extern "C" fn token_to_str(
     out: *mut *mut c_char,
 ) -> herr_t {
     status(c"token_to_str", Major::Object, || {
-        // SAFETY: valid object, token and out pointer from HDF5.
+        // SAFETY: valid object and token from HDF5.
         let (o, t) = unsafe { (obj(o)?, token.as_ref()) };
         let t = t.ok_or_else(|| BlobError::new(ErrorKind::Internal, "NULL token"))?;
-        let id = o.file.id_of_token(&t.__data)?;
+        let (_, id) = o.file.locate_token(&t.__data)?;
         let s = std::ffi::CString::new(id).unwrap_or_default();
-        // SAFETY: HDF5 frees the string with H5free_memory, so it must come from HDF5's
-        // allocator.
+        let n = s.as_bytes_with_nul().len();
+        if out.is_null() {
+            return Err(BlobError::new(ErrorKind::Internal, "NULL output pointer"));
+        }
+        // SAFETY: HDF5 frees the string with H5free_memory, so it comes from HDF5's
+        // allocator; n bytes are copied into an n-byte allocation.
         unsafe {
-            let n = s.as_bytes_with_nul().len();
             let p = sys::H5allocate_memory(n, false).cast::<c_char>();
-            if p.is_null() || out.is_null() {
+            if p.is_null() {
                 return Err(BlobError::new(ErrorKind::Internal, "out of memory"));
             }
             std::ptr::copy_nonoverlapping(s.as_ptr(), p, n);

@@ -2,7 +2,7 @@
 //! from HSDS ids and reference counts from the links we know; H5Ovisit.
 
 use super::meta::{FileCtx, Target};
-use super::{Kind, Obj, R, copy_name, locate, obj, register, release, unsupported};
+use super::{Kind, Obj, R, copy_name, locate, obj, put, register, release, unsupported};
 use crate::blob::{BlobError, ErrorKind};
 use crate::h5::{Major, sys};
 use std::collections::{HashSet, VecDeque};
@@ -117,13 +117,11 @@ unsafe extern "C" fn get(
         // per op_type.
         unsafe {
             let o = obj(o)?;
-            let a = args
-                .as_mut()
-                .ok_or_else(|| BlobError::new(ErrorKind::Internal, "NULL arguments"))?;
+            let a = super::args(args)?;
             let f = &o.file;
             match a.op_type {
                 sys::H5VL_OBJECT_GET_FILE => {
-                    *a.args.get_file.file = Obj::new(f, Kind::File).into_raw();
+                    put(a.args.get_file.file, Obj::new(f, Kind::File).into_raw())?;
                 }
                 sys::H5VL_OBJECT_GET_NAME => {
                     let (f, id) = locate(o, loc)?;
@@ -134,11 +132,14 @@ unsafe extern "C" fn get(
                     }
                 }
                 sys::H5VL_OBJECT_GET_TYPE => {
-                    *a.args.get_type.obj_type = obj_type(&locate(o, loc)?.1);
+                    put(a.args.get_type.obj_type, obj_type(&locate(o, loc)?.1))?;
                 }
                 sys::H5VL_OBJECT_GET_INFO => {
                     let (f, id) = locate(o, loc)?;
-                    *a.args.get_info.oinfo = info(&f, &id, a.args.get_info.fields)?;
+                    put(
+                        a.args.get_info.oinfo,
+                        info(&f, &id, a.args.get_info.fields)?,
+                    )?;
                 }
                 other => return Err(unsupported(&format!("object get operation {other}"))),
             }
@@ -154,13 +155,11 @@ unsafe extern "C" fn specific(
     _dxpl: hid_t,
     _req: *mut *mut c_void,
 ) -> herr_t {
-    crate::h5::boundary(c"object_specific", Major::Object, -1, || {
+    super::call(c"object_specific", Major::Object, -1, || {
         // SAFETY: as in `get`.
         unsafe {
             let o = obj(o)?;
-            let a = args
-                .as_mut()
-                .ok_or_else(|| BlobError::new(ErrorKind::Internal, "NULL arguments"))?;
+            let a = super::args(args)?;
             match a.op_type {
                 sys::H5VL_OBJECT_EXISTS => {
                     let exists = match locate(o, loc) {
@@ -168,12 +167,15 @@ unsafe extern "C" fn specific(
                         Err(e) if e.kind == ErrorKind::NotFound => false,
                         Err(e) => return Err(e),
                     };
-                    *a.args.exists.exists = exists;
+                    put(a.args.exists.exists, exists)?;
                     Ok(0)
                 }
                 sys::H5VL_OBJECT_LOOKUP => {
                     let (f, id) = locate(o, loc)?;
-                    (*a.args.lookup.token_ptr).__data = f.register(&id);
+                    let token = sys::H5O_token_t {
+                        __data: f.register(&id),
+                    };
+                    put(a.args.lookup.token_ptr, token)?;
                     Ok(0)
                 }
                 sys::H5VL_OBJECT_VISIT => {

@@ -7,6 +7,7 @@
 //! C API). Probing has no side effects; loading happens only when the connector is used.
 
 use std::ffi::{CStr, CString, c_int, c_void};
+use std::io::Write;
 use std::sync::OnceLock;
 
 /// `H5PL_TYPE_VOL` in H5PLpublic.h.
@@ -31,7 +32,8 @@ pub extern "C" fn H5PLget_plugin_info() -> *const c_void {
     match CLASS.get_or_init(load_class) {
         Ok(p) => *p as *const c_void,
         Err(e) => {
-            eprintln!("h5blob: REST VOL plugin: {e}");
+            // Never a panic across the C boundary: a failed write to stderr is ignored.
+            let _ = writeln!(std::io::stderr(), "h5blob: REST VOL plugin: {e}");
             std::ptr::null()
         }
     }
@@ -63,6 +65,7 @@ fn load_class() -> Result<usize, String> {
 
 /// The directory this plugin file was loaded from.
 fn own_directory() -> Result<String, String> {
+    // SAFETY: Dl_info is plain C data; all-zero is a valid value.
     let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
     let addr = H5PLget_plugin_info as *const c_void;
     // SAFETY: dladdr fills `info` for an address inside a loaded object.
