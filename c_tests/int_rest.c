@@ -536,9 +536,119 @@ static void check_file(const char *domain, hid_t fapl) {
     CHECK(H5Fclose(f) >= 0);
 }
 
+/* Object references: written as H5R_ref_t through the connector (whole and through a
+ * hyperslab), read back from a read-only open, named, opened and checked; old-style
+ * memory types and references into another domain fail with a clear error. */
+static void check_references(const char *domain, const char *other, hid_t fapl) {
+    hid_t f, f2, g, d, t, sp, s, a, fs, ms;
+    H5R_ref_t refs[4], got[4], one, foreign;
+    hsize_t four = 4, start = 3, cnt = 1;
+    int ints[3] = {7, 8, 9}, back[3] = {0, 0, 0};
+    const char *names[4] = {"/g", "/g/d", "/t", "/"};
+    H5O_type_t types[4] = {H5O_TYPE_GROUP, H5O_TYPE_DATASET, H5O_TYPE_NAMED_DATATYPE, H5O_TYPE_GROUP};
+    char buf[256];
+    int i;
+
+    f = H5Fcreate(domain, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    CHECK(f >= 0);
+    g = H5Gcreate2(f, "g", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    s = H5Screate_simple(1, (hsize_t[]){3}, NULL);
+    d = H5Dcreate2(g, "d", H5T_STD_I32LE, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    CHECK(d >= 0 && H5Dwrite(d, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, ints) >= 0);
+    H5Sclose(s);
+    t = H5Tcopy(H5T_NATIVE_DOUBLE);
+    CHECK(H5Tcommit2(f, "t", t, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) >= 0);
+    memset(refs, 0, sizeof refs); /* refs[3] stays null for now */
+    CHECK(H5Rcreate_object(f, "g", H5P_DEFAULT, &refs[0]) >= 0);
+    CHECK(H5Rcreate_object(g, "d", H5P_DEFAULT, &refs[1]) >= 0);
+    CHECK(H5Rcreate_object(t, ".", H5P_DEFAULT, &refs[2]) >= 0);
+    sp = H5Screate_simple(1, &four, NULL);
+    H5Dclose(d);
+    d = H5Dcreate2(f, "refs", H5T_STD_REF, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    CHECK(d >= 0);
+    CHECK(H5Dwrite(d, H5T_STD_REF, H5S_ALL, H5S_ALL, H5P_DEFAULT, refs) >= 0);
+    /* element 3 through a hyperslab: the root group */
+    CHECK(H5Rcreate_object(f, "/", H5P_DEFAULT, &one) >= 0);
+    fs = H5Scopy(sp);
+    H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &cnt, NULL);
+    ms = H5Screate_simple(1, &cnt, NULL);
+    CHECK(H5Dwrite(d, H5T_STD_REF, ms, fs, H5P_DEFAULT, &one) >= 0);
+    H5Sclose(ms);
+    H5Sclose(fs);
+    /* old-style references are native file addresses: refused by name */
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    CHECK(H5Dwrite(d, H5T_STD_REF_OBJ, H5S_ALL, H5S_ALL, H5P_DEFAULT, refs) < 0);
+    CHECK(stack_has("H5T_STD_REF"));
+    /* a reference into another domain cannot be stored */
+    f2 = H5Fcreate(other, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    CHECK(f2 >= 0 && H5Rcreate_object(f2, "/", H5P_DEFAULT, &foreign) >= 0);
+    fs = H5Scopy(sp);
+    H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &cnt, NULL);
+    ms = H5Screate_simple(1, &cnt, NULL);
+    CHECK(H5Dwrite(d, H5T_STD_REF, ms, fs, H5P_DEFAULT, &foreign) < 0);
+    CHECK(stack_has("outside the domain"));
+    H5Sclose(ms);
+    H5Sclose(fs);
+    H5Rdestroy(&foreign);
+    CHECK(H5Fclose(f2) >= 0);
+    /* a scalar reference attribute */
+    s = H5Screate(H5S_SCALAR);
+    a = H5Acreate2(f, "ref_attr", H5T_STD_REF, s, H5P_DEFAULT, H5P_DEFAULT);
+    CHECK(a >= 0 && H5Awrite(a, H5T_STD_REF, &refs[1]) >= 0);
+    H5Aclose(a);
+    H5Sclose(s);
+    for (i = 0; i < 3; i++)
+        CHECK(H5Rdestroy(&refs[i]) >= 0);
+    CHECK(H5Rdestroy(&one) >= 0);
+    H5Dclose(d);
+    H5Sclose(sp);
+    H5Tclose(t);
+    H5Gclose(g);
+    CHECK(H5Fclose(f) >= 0);
+
+    f = H5Fopen(domain, H5F_ACC_RDONLY, fapl);
+    CHECK(f >= 0);
+    d = H5Dopen2(f, "refs", H5P_DEFAULT);
+    t = H5Dget_type(d);
+    CHECK(H5Tget_class(t) == H5T_REFERENCE);
+    H5Tclose(t);
+    CHECK(H5Dread(d, H5T_STD_REF, H5S_ALL, H5S_ALL, H5P_DEFAULT, got) >= 0);
+    H5Dclose(d);
+    CHECK(H5Fclose(f) >= 0); /* the references keep what they need */
+    for (i = 0; i < 4; i++) {
+        H5O_type_t ot;
+        CHECK(H5Rget_type(&got[i]) == H5R_OBJECT2);
+        CHECK(H5Rget_obj_type3(&got[i], H5P_DEFAULT, &ot) >= 0 && ot == types[i]);
+        CHECK(H5Rget_obj_name(&got[i], H5P_DEFAULT, buf, sizeof buf) > 0);
+        if (strcmp(buf, names[i]) != 0)
+            fprintf(stderr, "reference %d names %s, expected %s\n", i, buf, names[i]);
+        CHECK(strcmp(buf, names[i]) == 0);
+        CHECK(H5Rget_file_name(&got[i], buf, sizeof buf) > 0 && strcmp(buf, domain) == 0);
+    }
+    d = H5Ropen_object(&got[1], H5P_DEFAULT, H5P_DEFAULT);
+    CHECK(d >= 0 && H5Dread(d, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, back) >= 0);
+    CHECK(back[0] == 7 && back[2] == 9);
+    H5Dclose(d);
+    for (i = 0; i < 4; i++)
+        CHECK(H5Rdestroy(&got[i]) >= 0);
+
+    f = H5Fopen(domain, H5F_ACC_RDONLY, fapl);
+    a = H5Aopen(f, "ref_attr", H5P_DEFAULT);
+    CHECK(a >= 0 && H5Aread(a, H5T_STD_REF, &one) >= 0);
+    CHECK(H5Rget_obj_name(&one, H5P_DEFAULT, buf, sizeof buf) > 0 && strcmp(buf, "/g/d") == 0);
+    CHECK(H5Rdestroy(&one) >= 0);
+    CHECK(H5Aread(a, H5T_STD_REF_OBJ, &one) < 0);
+    CHECK(stack_has("H5T_STD_REF"));
+    H5Aclose(a);
+    CHECK(H5Fclose(f) >= 0);
+    H5Eset_auto2(H5E_DEFAULT, (H5E_auto2_t)H5Eprint2, stderr);
+    CHECK(H5Fdelete(domain, fapl) >= 0);
+    CHECK(H5Fdelete(other, fapl) >= 0);
+}
+
 int main(void) {
     const char *endpoint = getenv("H5BLOB_TEST_HS_ENDPOINT");
-    char domain[128];
+    char domain[128], refs_domain[128], other_domain[128];
     hid_t fapl, f;
 
     if (!endpoint || !*endpoint)
@@ -547,6 +657,8 @@ int main(void) {
     setenv("HS_USERNAME", "admin", 1);
     setenv("HS_PASSWORD", "admin", 1);
     snprintf(domain, sizeof domain, "/home/admin/ctest_%ld.h5", (long)getpid());
+    snprintf(refs_domain, sizeof refs_domain, "/home/admin/ctest_refs_%ld.h5", (long)getpid());
+    snprintf(other_domain, sizeof other_domain, "/home/admin/ctest_other_%ld.h5", (long)getpid());
 
     CHECK(H5rest_init() >= 0);
     CHECK(H5rest_init() >= 0); /* harmless twice */
@@ -555,6 +667,7 @@ int main(void) {
 
     write_file(domain, fapl);
     check_file(domain, fapl);
+    check_references(refs_domain, other_domain, fapl);
 
     /* a missing domain: a clear error, no crash */
     H5E_BEGIN_TRY { f = H5Fopen("/home/admin/no_such_domain.h5", H5F_ACC_RDONLY, fapl); }

@@ -87,7 +87,22 @@ fn h5pyd_reads_what_the_connector_wrote_and_the_other_way_round() {
         let ptrs: Vec<*const i8> = words.iter().map(|w| w.as_ptr()).collect();
         let d2 = sys::H5Dcreate2(f, c("words").as_ptr(), vs, asp, 0, 0, 0);
         assert!(sys::H5Dwrite(d2, vs, 0, 0, 0, ptrs.as_ptr().cast()) >= 0);
-        for id in [d2, d] {
+        // object references to the group and the dataset
+        let two = [2u64];
+        let rsp = sys::H5Screate_simple(1, two.as_ptr(), ptr::null());
+        let mut refs: [sys::H5R_ref_t; 2] = std::mem::zeroed();
+        assert!(sys::H5Rcreate_object(f, c("grp").as_ptr(), 0, &mut refs[0]) >= 0);
+        assert!(sys::H5Rcreate_object(f, c("grp/ints").as_ptr(), 0, &mut refs[1]) >= 0);
+        let d3 = sys::H5Dcreate2(f, c("refs").as_ptr(), sys::H5T_STD_REF_g, rsp, 0, 0, 0);
+        assert!(
+            sys::H5Dwrite(d3, sys::H5T_STD_REF_g, 0, 0, 0, refs.as_ptr().cast()) >= 0,
+            "H5Dwrite of references failed"
+        );
+        for r in &mut refs {
+            sys::H5Rdestroy(r);
+        }
+        sys::H5Sclose(rsp);
+        for id in [d3, d2, d] {
             sys::H5Dclose(id);
         }
         for id in [asp, scalar, sp] {
@@ -109,6 +124,7 @@ print(json.dumps({{
   "scale": [float(x) for x in d.attrs["scale"]],
   "units": f["grp"].attrs["units"].decode() if isinstance(f["grp"].attrs["units"], bytes) else str(f["grp"].attrs["units"]),
   "words": [w.decode() if isinstance(w, bytes) else w for w in f["words"][...]],
+  "refs": [f[h5pyd.Reference(r.decode())].name for r in f["refs"][...]],
 }}))
 "#
     ));
@@ -121,6 +137,7 @@ print(json.dumps({{
     assert_eq!(v["scale"], serde_json::json!([0.25, -1.5, 1e10]));
     assert_eq!(v["units"], "K");
     assert_eq!(v["words"], serde_json::json!(["eins", "zwei – zwo", ""]));
+    assert_eq!(v["refs"], serde_json::json!(["/grp", "/grp/ints"]));
 
     // h5pyd writes, the connector reads (values and a later extension)
     let domain2 = format!("/home/admin/by_h5pyd_{}.h5", std::process::id());
@@ -130,6 +147,9 @@ import h5pyd, numpy as np
 f = h5pyd.File("{domain2}", "w")
 f.create_dataset("x", data=np.arange(12, dtype="<f4").reshape(3, 4) / 4)
 f["x"].attrs["n"] = np.int64(12)
+r = f.create_dataset("r", (2,), dtype=h5pyd.special_dtype(ref=h5pyd.Reference))
+r[0] = f["x"].ref
+r[1] = f.ref
 f.close()
 "#
     ));
@@ -157,6 +177,20 @@ f.close()
         assert!(sys::H5Aread(a, sys::H5T_NATIVE_LLONG_g, (&mut n as *mut i64).cast()) >= 0);
         assert_eq!(n, 12);
         sys::H5Aclose(a);
+        sys::H5Dclose(d);
+        // h5pyd's references, named through HDF5's reference API
+        let d = sys::H5Dopen2(f, c("r").as_ptr(), 0);
+        let mut refs: [sys::H5R_ref_t; 2] = std::mem::zeroed();
+        assert!(sys::H5Dread(d, sys::H5T_STD_REF_g, 0, 0, 0, refs.as_mut_ptr().cast()) >= 0);
+        let mut names = Vec::new();
+        for r in &mut refs {
+            let mut buf = [0u8; 64];
+            let n = sys::H5Rget_obj_name(r, 0, buf.as_mut_ptr().cast(), buf.len());
+            assert!(n > 0, "H5Rget_obj_name failed");
+            names.push(String::from_utf8_lossy(&buf[..n as usize]).into_owned());
+            sys::H5Rdestroy(r);
+        }
+        assert_eq!(names, ["/x", "/"]);
         sys::H5Dclose(d);
         sys::H5Fclose(f);
         // both domains go away with H5Fdelete

@@ -20,7 +20,8 @@
 //!    and a dataset that became chunked gets HDF5's allocation time for chunked layouts
 //!    (`H5D_ALLOC_TIME_INCR`; it was `LATE` for contiguous).
 //! 2. **Storage sizes and addresses** (`-p`: `SIZE`, the compression ratio, `OFFSET`;
-//!    `h5ls -v`: allocated bytes and utilization, `Location`). HSDS has no file addresses
+//!    `h5ls -v`: allocated bytes and utilization, `Location`, and a committed type's
+//!    `shared-<fileno>:<token>`, the same token as its `Location`). HSDS has no file addresses
 //!    (h5dump leaves out the `OFFSET` line of a contiguous dataset when the connector has
 //!    no address to give, so those lines are dropped); its storage size is the sum of its
 //!    own chunk objects, compressed by HSDS (e.g. 1447923 bytes for
@@ -44,6 +45,11 @@
 //! 7. **Modification times** (`h5ls -v`: `Modified:`). HSDS stamps every object with the
 //!    time it was written (by hsload), while the corpus files record none
 //!    (`track_times=False`); a connector may report HSDS's. The lines are dropped.
+//!
+//! Object references print their file's name before the object's path
+//! (`GROUP "<file>/g1"`): the local path for a file, the domain through the connector.
+//! `normalise` (tests/common) replaces it with `<file>` on both sides, as it does for the
+//! VFD's URLs.
 //!
 //! External links are followed as HDF5 does for a file: relative to the linking file's
 //! folder, so `links.h5:/external_link` (`contiguous.h5`, `/f8_le_1d`) shows the dataset of
@@ -631,8 +637,20 @@ fn hsds_ls_chunks(text: &str, layouts: &BTreeMap<String, Layout>) -> String {
 
 /// Rules 2, 3 and 7 on `h5ls -r -v` output (both sides); the `Opened` line names the file.
 fn mask_ls_v(text: &str) -> String {
+    // A committed type used by a dataset shows as `shared-<fileno>:<token of the type>`,
+    // the address in a file and the HSDS id in a domain: the same token as the type's own
+    // `Location:` line.
+    let shared: Vec<String> = text
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("Location:"))
+        .map(|loc| format!("shared-{}", loc.trim()))
+        .collect();
     let mut out = String::new();
     for line in text.lines() {
+        let line = shared
+            .iter()
+            .fold(line.to_string(), |l, s| l.replace(s, "shared-<token>:"));
+        let line = line.as_str();
         if line.starts_with("Opened ") || line.trim_start().starts_with("Modified:") {
             continue;
         }
@@ -1012,6 +1030,7 @@ per_file! {
     links => "links.h5",
     new_style => "new_style.h5",
     paged => "paged.h5",
+    references => "references.h5",
     scattered => "scattered.h5",
     vlen_strings => "vlen_strings.h5",
     fixed_strings => "fixed_strings.h5",

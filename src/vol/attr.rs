@@ -1,7 +1,9 @@
 //! H5A callbacks: attributes of HSDS groups, datasets and named datatypes. Values come
 //! from the open-time prefetch when it brought them, otherwise one request each.
 
-use super::dataset::{decode_raw, from_memory, resolver, to_mem_type, type_err, type_json_for};
+use super::dataset::{
+    decode_raw, from_memory, resolver, stored_size, to_mem_type, type_err, type_json_for,
+};
 use super::file::new_plist;
 use super::hid::Hid;
 use super::link::enc;
@@ -247,10 +249,11 @@ fn value(f: &Arc<FileCtx>, a: &Attr) -> R<Vec<u8>> {
     };
     match v {
         AttrValue::Binary(b) => decode_raw(a.tid.id(), n, b.to_vec()),
-        AttrValue::Json(serde_json::Value::Null) => {
-            // SAFETY: plain HDF5 query.
-            Ok(vec![0u8; n * unsafe { sys::H5Tget_size(a.tid.id()) }])
-        }
+        AttrValue::Json(serde_json::Value::Null) => match stored_size(a.tid.id())? {
+            Some(size) => Ok(vec![0u8; n * size]),
+            None => types::json_to_mem(a.tid.id(), n, &serde_json::Value::Null)
+                .map_err(|e| BlobError::new(ErrorKind::Server, e)),
+        },
         AttrValue::Json(j) => {
             types::json_to_mem(a.tid.id(), n, &j).map_err(|e| BlobError::new(ErrorKind::Server, e))
         }
@@ -281,7 +284,7 @@ unsafe extern "C" fn read(
         } else {
             None
         };
-        let data = to_mem_type(a.tid.id(), mem_type, n, raw, bkg, dxpl)?;
+        let data = to_mem_type(&o.file, a.tid.id(), mem_type, n, raw, bkg, dxpl)?;
         // SAFETY: as above.
         unsafe { ptr::copy_nonoverlapping(data.as_ptr(), buf.cast::<u8>(), n * msize) };
         Ok(())
@@ -330,7 +333,7 @@ unsafe extern "C" fn write(
             .map_err(hs_err)?;
             AttrValue::Json(v)
         } else {
-            let data = Bytes::from(from_memory(a.tid.id(), mem_type, n, user, dxpl)?);
+            let data = Bytes::from(from_memory(f, a.tid.id(), mem_type, n, user, dxpl)?);
             block_on(f.client.put_binary(&path, &f.q(&[]), data.clone())).map_err(hs_err)?;
             AttrValue::Binary(data)
         };
@@ -479,7 +482,12 @@ fn rename(f: &Arc<FileCtx>, owner: &str, old: &str, new: &str) -> R<()> {
     let n = a.npoints();
     let raw = if n > 0 {
         let mem = value(f, &a)?;
-        Some(from_memory(a.tid.id(), a.tid.id(), n, mem, 0)?)
+        // Object references are already in their stored form.
+        Some(if super::refs::is_ref(a.tid.id()) {
+            mem
+        } else {
+            from_memory(f, a.tid.id(), a.tid.id(), n, mem, 0)?
+        })
     } else {
         None
     };

@@ -5,6 +5,7 @@ use super::file::new_plist;
 use super::group::{create_linked, parent_for_create, wants_intermediate};
 use super::hid::Hid;
 use super::meta::FileCtx;
+use super::refs;
 use super::select::{self, Plan};
 use super::{
     Kind, Obj, R, call, cstr, hs_err, locate, locate_here, obj, put, read_only, status, types,
@@ -317,18 +318,23 @@ pub(crate) fn reclaim(t: hid_t, n: usize, buf: &mut [u8]) {
     }
 }
 
-/// Values as HSDS sent them -> the memory layout of `ftype` (variable-length data decoded).
+/// Bytes per value of `ftype` in HSDS's binary transfers (`None`: variable-length).
+pub(crate) fn stored_size(ftype: hid_t) -> R<Option<usize>> {
+    types::stored_size(ftype).map_err(|e| BlobError::new(ErrorKind::Unsupported, e))
+}
+
+/// Values as HSDS sent them -> the memory layout of `ftype` (variable-length data decoded;
+/// object references stay HSDS's stored form until [`to_mem_type`]).
 pub(crate) fn decode_raw(ftype: hid_t, n: usize, raw: Vec<u8>) -> R<Vec<u8>> {
-    if types::has_vlen(ftype) {
+    let Some(size) = stored_size(ftype)? else {
         return types::decode(ftype, n, &raw).map_err(|e| BlobError::new(ErrorKind::Server, e));
-    }
-    if raw.len() != n * type_size(ftype) {
+    };
+    if raw.len() != n * size {
         return Err(BlobError::new(
             ErrorKind::Server,
             format!(
-                "the server sent {} bytes for {n} elements of {} bytes",
-                raw.len(),
-                type_size(ftype)
+                "the server sent {} bytes for {n} elements of {size} bytes",
+                raw.len()
             ),
         ));
     }
@@ -336,8 +342,10 @@ pub(crate) fn decode_raw(ftype: hid_t, n: usize, raw: Vec<u8>) -> R<Vec<u8>> {
 }
 
 /// `n` elements in the memory layout of `ftype` -> `mem_type`, freeing the
-/// variable-length memory the conversion replaced.
+/// variable-length memory the conversion replaced. Object references become `H5R_ref_t`s
+/// of `f`.
 pub(crate) fn to_mem_type(
+    f: &Arc<FileCtx>,
     ftype: hid_t,
     mem_type: hid_t,
     n: usize,
@@ -345,6 +353,9 @@ pub(crate) fn to_mem_type(
     bkg: Option<Vec<u8>>,
     dxpl: hid_t,
 ) -> R<Vec<u8>> {
+    if refs::is_ref(ftype) {
+        return refs::to_memory(f, mem_type, n, &buf);
+    }
     // SAFETY: plain HDF5 query.
     if types::has_vlen(ftype) && unsafe { sys::H5Tequal(ftype, mem_type) } <= 0 {
         let mut before = buf.clone();
@@ -357,14 +368,19 @@ pub(crate) fn to_mem_type(
     Ok(buf)
 }
 
-/// `n` elements of `mem_type` -> HSDS's binary encoding of `ftype`.
+/// `n` elements of `mem_type` -> HSDS's binary encoding of `ftype` (object references
+/// must name objects of `f`).
 pub(crate) fn from_memory(
+    f: &Arc<FileCtx>,
     ftype: hid_t,
     mem_type: hid_t,
     n: usize,
     mut buf: Vec<u8>,
     dxpl: hid_t,
 ) -> R<Vec<u8>> {
+    if refs::is_ref(ftype) {
+        return refs::from_memory(f, mem_type, n, &buf);
+    }
     // SAFETY: plain HDF5 query.
     let same = unsafe { sys::H5Tequal(ftype, mem_type) } > 0;
     convert(mem_type, ftype, n, &mut buf, None, dxpl)?;
@@ -471,7 +487,7 @@ fn read_one(
     let values = match summary.map(|v| types::json_to_mem(ftype, sp.n, &v)) {
         Some(Ok(mem)) => mem,
         _ => {
-            let elem = (!types::has_vlen(ftype)).then(|| type_size(ftype));
+            let elem = stored_size(ftype)?;
             let raw = select::read(&o.file, &d.id, &dims, &plan, elem)?;
             decode_raw(ftype, sp.n, raw)?
         }
@@ -481,7 +497,7 @@ fn read_one(
     } else {
         None
     };
-    let data = to_mem_type(ftype, mem_type, sp.n, values, bkg, dxpl)?;
+    let data = to_mem_type(&o.file, ftype, mem_type, sp.n, values, bkg, dxpl)?;
     scatter(sp.mem.id(), mem_type, &data, buf)
 }
 
@@ -506,9 +522,9 @@ fn write_one(
         return Ok(());
     }
     let user = gather(sp.mem.id(), mem_type, sp.n, buf)?;
-    let data = from_memory(ftype, mem_type, sp.n, user, dxpl)?;
+    let elem = stored_size(ftype)?;
+    let data = from_memory(&o.file, ftype, mem_type, sp.n, user, dxpl)?;
     *lock(&d.value) = None;
-    let elem = (!types::has_vlen(ftype)).then(|| type_size(ftype));
     select::write(&o.file, &d.id, &dims, &plan, elem, &data)
 }
 

@@ -17,6 +17,7 @@ pub mod hid;
 pub mod link;
 pub mod meta;
 pub mod object;
+pub mod refs;
 pub mod select;
 pub mod types;
 

@@ -315,6 +315,23 @@ pub fn has_vlen(tid: hid_t) -> bool {
     vlen_inside(tid, 0)
 }
 
+/// Bytes per value of `tid` in HSDS's binary transfers: `None` for variable-length data
+/// (each item carries its length), 48 for an object reference (the id as a string), the
+/// type's size otherwise. References nested in other types have no binary form here.
+pub fn stored_size(tid: hid_t) -> Result<Option<usize>, String> {
+    if has_vlen(tid) {
+        return Ok(None);
+    }
+    if super::refs::is_ref(tid) {
+        return Ok(Some(super::refs::STORED));
+    }
+    // SAFETY: plain HDF5 query.
+    if unsafe { sys::H5Tdetect_class(tid, sys::H5T_REFERENCE) } > 0 {
+        return Err("object references inside compound or array types are not supported".into());
+    }
+    Ok(Some(type_size(tid)?))
+}
+
 /// HSDS binary values -> `n` values in the memory layout of `tid`.
 ///
 /// Fixed-size data is the same bytes (HSDS packs compounds; a padded `tid` is repacked).
@@ -406,6 +423,9 @@ pub fn encode(tid: hid_t, n: usize, mem: &[u8]) -> Result<Vec<u8>, String> {
 /// Nested lists are flattened to `n` values; `null` is `n` zero values (as in h5json).
 /// Enum values may be given by member name, opaque values as base64 strings.
 pub fn json_to_mem(tid: hid_t, n: usize, v: &Value) -> Result<Vec<u8>, String> {
+    if super::refs::is_ref(tid) {
+        return refs_from_json(n, v);
+    }
     let node = describe(tid, 0)?;
     let total = n
         .checked_mul(node.mem)
@@ -428,6 +448,46 @@ pub fn json_to_mem(tid: hid_t, n: usize, v: &Value) -> Result<Vec<u8>, String> {
             free_values(&node, &mut out);
             return Err(e);
         }
+    }
+    Ok(out)
+}
+
+/// Object references in JSON (ids, possibly nested by dimension; null for none) -> `n`
+/// stored references, as HSDS sends them in binary.
+fn refs_from_json(n: usize, v: &Value) -> Result<Vec<u8>, String> {
+    fn flat<'a>(v: &'a Value, out: &mut Vec<&'a Value>) {
+        match v {
+            Value::Array(a) => a.iter().for_each(|x| flat(x, out)),
+            x => out.push(x),
+        }
+    }
+    let stored = super::refs::STORED;
+    if v.is_null() {
+        return Ok(vec![0u8; n * stored]);
+    }
+    let mut items = Vec::new();
+    flat(v, &mut items);
+    if items.len() != n {
+        return Err(format!(
+            "expected {n} references, the JSON holds {}: {}",
+            items.len(),
+            show(v)
+        ));
+    }
+    let mut out = Vec::with_capacity(n * stored);
+    for item in items {
+        let s = match item {
+            Value::String(s) => s.as_str(),
+            Value::Null => "",
+            x => {
+                return Err(format!(
+                    "an object reference must be a string, got {}",
+                    show(x)
+                ));
+            }
+        };
+        let id = super::refs::parse(s.as_bytes()).map_err(|e| e.msg)?;
+        out.extend_from_slice(&super::refs::store(id.as_deref()).map_err(|e| e.msg)?);
     }
     Ok(out)
 }
@@ -531,7 +591,14 @@ fn from_json(
             }
             Ok(t)
         }
-        "H5T_REFERENCE" => Err("object references are not supported yet".into()),
+        "H5T_REFERENCE" => match o.get("base").and_then(Value::as_str) {
+            // SAFETY: reads HDF5's predefined type id after the library is open.
+            Some("H5T_STD_REF_OBJ") => copy_type(unsafe { sys::H5T_STD_REF_OBJ_g }),
+            Some("H5T_STD_REF_DSETREG") => {
+                Err("region references (H5T_STD_REF_DSETREG) are not supported".into())
+            }
+            _ => Err(format!("unsupported HSDS reference type {}", show(v))),
+        },
         other => Err(format!("unsupported HSDS type class {other}")),
     }
 }
@@ -778,7 +845,17 @@ fn to_json(tid: hid_t, depth: usize) -> Result<Value, String> {
             }
             t
         }
-        sys::H5T_REFERENCE => return Err("object references are not supported yet".into()),
+        sys::H5T_REFERENCE => {
+            // SAFETY: plain HDF5 queries on predefined types.
+            let object = unsafe {
+                sys::H5Tequal(tid, sys::H5T_STD_REF_g) > 0
+                    || sys::H5Tequal(tid, sys::H5T_STD_REF_OBJ_g) > 0
+            };
+            if !object {
+                return Err("region references (H5T_STD_REF_DSETREG) are not supported".into());
+            }
+            json!({"class": "H5T_REFERENCE", "base": "H5T_STD_REF_OBJ", "length": super::refs::STORED})
+        }
         other => return Err(format!("unsupported HDF5 type class {}", class_name(other))),
     })
 }
@@ -1273,7 +1350,13 @@ fn describe(tid: hid_t, depth: usize) -> Result<Node, String> {
             let base = describe(super_type(tid)?.id(), depth + 1)?;
             Node::variable(HVL, Kind::Vlen(Box::new(base)))
         }
-        sys::H5T_REFERENCE => return Err("object references are not supported yet".into()),
+        sys::H5T_REFERENCE => {
+            return Err(
+                "object references inside compound, array or variable-length types are not \
+                 supported"
+                    .into(),
+            );
+        }
         other => return Err(format!("unsupported HDF5 type class {}", class_name(other))),
     })
 }
@@ -2426,8 +2509,8 @@ mod tests {
         let _h5 = init();
         let cases = [
             (
-                json!({"class": "H5T_REFERENCE", "base": "H5T_STD_REF_OBJ"}),
-                "object references are not supported yet",
+                json!({"class": "H5T_REFERENCE", "base": "H5T_STD_REF_DSETREG"}),
+                "region references (H5T_STD_REF_DSETREG) are not supported",
             ),
             (
                 json!({"class": "H5T_TIME"}),

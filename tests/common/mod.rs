@@ -250,6 +250,14 @@ pub fn text(b: &[u8]) -> String {
 /// file) dropped, and object-reference pointer values masked (h5dump 1.14 prints an
 /// in-memory pointer for them).
 pub fn normalise(dump: &str) -> String {
+    // References print the name of their file (path, URL or domain) before the object's
+    // path: `GROUP "<file>/g1"`.
+    let file = dump
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("HDF5 \""))
+        .and_then(|l| l.strip_suffix("\" {"))
+        .map(|f| format!("\"{f}/"));
     let mut out = String::new();
     for line in dump.lines().skip(1) {
         let mut l = line.to_string();
@@ -261,6 +269,9 @@ pub fn normalise(dump: &str) -> String {
                     l = format!("{}{kw}<ref>{}", &l[..i], &rest[digits..]);
                 }
             }
+        }
+        if let Some(f) = &file {
+            l = l.replace(f.as_str(), "\"<file>/");
         }
         out.push_str(&l);
         out.push('\n');

@@ -63,17 +63,25 @@ def layouts(local: str, domain: str) -> int:
     return 0
 
 
-def canonical(value) -> object:
+def canonical(value, deref) -> object:
     """A comparable form. h5pyd returns vlen ASCII strings as bytearray where h5py has
     bytes, and a {r, i} compound as a structured dtype where h5py has complex128, so
-    compare bytes and shapes (the types are compared by the h5dump tests)."""
+    compare bytes and shapes (the types are compared by the h5dump tests). An object
+    reference compares as the path `deref` finds for it (None when null); h5pyd returns
+    references as an S48 array of ids (its dtype's metadata says "ref")."""
+    meta = getattr(getattr(value, "dtype", None), "metadata", None) or {}
+    if "ref" in meta:
+        flat = np.asarray(value).ravel().tolist()
+        return [("ref", deref(v)) for v in flat], np.shape(value)
     if isinstance(value, (bytes, bytearray)):
         return bytes(value)
     if isinstance(value, str):
         return value
+    if type(value).__name__ == "Reference":
+        return [("ref", deref(value))], ()
     array = np.asarray(value)
     if array.dtype.kind == "O":
-        return [canonical(v) for v in array.ravel().tolist()], array.shape
+        return [canonical(v, deref) for v in array.ravel().tolist()], array.shape
     return array.dtype.itemsize, array.shape, array.tobytes()
 
 
@@ -83,14 +91,24 @@ def values(local: str, domain: str) -> int:
     bad = 0
     with h5py.File(local, "r") as src, h5pyd.File(domain, "r") as remote:
         objects = [("/", src)] + list(hard_links(src))
+
+        def here(ref):
+            return src[ref].name if ref else None
+
+        def there(ref):
+            if isinstance(ref, bytes):
+                ref = h5pyd.Reference(ref.decode()) if ref else None
+            return remote[ref].name if ref else None
+
         for path, obj in objects:
             robj = remote[path]
             for name in obj.attrs:
-                if canonical(obj.attrs[name]) != canonical(robj.attrs[name]):
+                if canonical(obj.attrs[name], here) != canonical(robj.attrs[name], there):
                     print(f"{path} attribute {name}: local {obj.attrs[name]!r} "
                           f"vs HSDS {robj.attrs[name]!r}")
                     bad += 1
-            if isinstance(obj, h5py.Dataset) and canonical(obj[()]) != canonical(robj[()]):
+            if isinstance(obj, h5py.Dataset) and \
+                    canonical(obj[()], here) != canonical(robj[()], there):
                 print(f"{path}: values differ")
                 bad += 1
     print(f"{len(objects)} objects compared, {bad} mismatches")

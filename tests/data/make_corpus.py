@@ -197,6 +197,20 @@ def make_new_style(path: Path) -> None:
                          **NO_TIMES)
 
 
+def make_references(path: Path) -> None:
+    """Object references (old-style, as h5py writes them) to a group, a dataset, a committed
+    datatype and the root group, a null reference, 2-D, and in an attribute."""
+    with h5py.File(path, "w") as f:
+        grp = f.create_group("g1")
+        data = f.create_dataset("g1/data", data=np.arange(6, dtype="<i4"), **NO_TIMES)
+        f["ctype"] = np.dtype("<f8")
+        refs = f.create_dataset("refs", (5,), dtype=h5py.ref_dtype, **NO_TIMES)
+        refs[0:4] = [grp.ref, data.ref, f["ctype"].ref, f.ref]      # refs[4] stays null
+        f.create_dataset("refs2d", data=np.array([[grp.ref, data.ref], [data.ref, grp.ref]],
+                                                 dtype=h5py.ref_dtype), **NO_TIMES)
+        f.attrs.create("ref_list", [data.ref, grp.ref], dtype=h5py.ref_dtype)
+
+
 def make_scattered(path: Path) -> None:
     g = rng(8)
     with h5py.File(path, "w") as f:
@@ -230,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
         ("paged.h5", make_paged),
         ("new_style.h5", make_new_style),
         ("scattered.h5", make_scattered),
+        ("references.h5", make_references),
     ]
     for name, build in builders:
         path = out / name
