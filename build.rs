@@ -62,6 +62,9 @@ fn main() {
     println!("cargo:rustc-link-search=native={}", lib.display());
     println!("cargo:rustc-link-lib=dylib=hdf5");
     println!("cargo:rustc-link-arg=-Wl,-rpath,{}", lib.display());
+    // A soname, so programs linked against the installed library record `libh5blob.so`
+    // (found through their rpath or LD_LIBRARY_PATH), not the path it was linked from.
+    println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libh5blob.so");
     println!("cargo:include={}", include.display());
     println!("cargo:rustc-env=H5BLOB_HDF5_DIR={}", dir.display());
 }

@@ -40,6 +40,13 @@ with h5py.File(sys.argv[1], "w") as f:
     f.create_dataset("c", data=a)
 PY
 "$H5BLOB_PYTHON" scripts/azurite_upload.py --endpoint "$H5BLOB_TEST_ENDPOINT" --container ctest "$WORK/vec.h5" >/dev/null
-cmake -S c_tests -B target/c_tests -DHDF5_DIR="$HDF5_DIR" -DH5BLOB_LIB_DIR="$PWD/target/debug" >/dev/null
+# Installed as a user would install it (the debug build just made), then the C tests are
+# built through find_package(h5blob) exactly as an outside project.
+PREFIX="$WORK/prefix"
+cmake -S . -B target/cmake -DHDF5_DIR="$HDF5_DIR" -DH5BLOB_CARGO_PROFILE=dev >/dev/null
+cmake --build target/cmake >/dev/null
+cmake --install target/cmake --prefix "$PREFIX" >/dev/null
+rm -rf target/c_tests
+cmake -S c_tests -B target/c_tests -DCMAKE_PREFIX_PATH="$PREFIX" >/dev/null
 cmake --build target/c_tests -j2 >/dev/null
 (cd target/c_tests && ctest --output-on-failure)

@@ -2,8 +2,8 @@
 //! every pointer for NULL, and writes outputs only on success.
 
 use crate::blob::{BlobError, ErrorKind, StatsSnapshot, stats::GLOBAL};
-use crate::h5::sys::{self, herr_t, hid_t};
-use crate::h5::{Major, boundary};
+use crate::h5::sys::{self, herr_t, hid_t, htri_t};
+use crate::h5::{Major, arg_str, boundary};
 use crate::vfd::{BlobFd, CLASS, H5FD_blob_fapl_t};
 use std::collections::HashSet;
 use std::ffi::{c_char, c_void};
@@ -82,6 +82,118 @@ pub unsafe extern "C" fn H5Pset_fapl_blob(fapl_id: hid_t, fa: *const H5FD_blob_f
     })
 }
 
+/// Sets one Blob VFD setting on `fapl_id` by name, with no struct to lay out (for .NET and
+/// other foreign callers): the names of the driver config string (`account`, `endpoint`,
+/// `account_key`, `sas_token`, `cache_size`, `page_size`, `max_requests`, `timeout`, ...,
+/// `account_key.<account>`; Azure connection-string names such as `AccountName` too).
+/// Makes `fapl_id` use the Blob VFD if it does not yet, keeping settings set before.
+/// Values cannot contain `;`. Returns a negative value on failure (an unknown name, a value
+/// too long for its field), with the reason on HDF5's error stack; the fapl is then
+/// unchanged.
+///
+/// # Safety
+/// `key` and `value` are NULL (an error) or NUL-terminated strings.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn h5blob_fapl_set(
+    fapl_id: hid_t,
+    key: *const c_char,
+    value: *const c_char,
+) -> herr_t {
+    boundary(c"h5blob_fapl_set", Major::Plist, -1, || {
+        // SAFETY: NULL-checked; NUL-terminated per the contract.
+        let (key, value) = unsafe { (arg_str(key, "key")?, arg_str(value, "value")?) };
+        let id = driver_id()?;
+        // SAFETY: plain HDF5 calls on a caller-given id; the driver info of our driver is
+        // our struct.
+        let mut fa = unsafe {
+            if sys::H5Pget_driver(fapl_id) == id {
+                sys::H5Pget_driver_info(fapl_id)
+                    .cast::<H5FD_blob_fapl_t>()
+                    .as_ref()
+                    .cloned()
+                    .unwrap_or_default()
+            } else {
+                H5FD_blob_fapl_t::default()
+            }
+        };
+        fa.set(key, value)?;
+        // SAFETY: a valid struct; HDF5 copies it through our fapl_copy.
+        unsafe { H5Pset_fapl_blob(fapl_id, &fa) }
+            .ge(&0)
+            .then_some(0)
+            .ok_or_else(|| BlobError::new(ErrorKind::Config, "H5Pset_fapl_blob failed"))
+    })
+}
+
+/// Sets a setting for this whole process, under the name of its environment variable
+/// (`AZURE_STORAGE_ACCOUNT_NAME`, `AZURE_STORAGE_KEY`, `HS_ENDPOINT`, `HS_USERNAME`,
+/// `H5BLOB_CACHE_SIZE`, ...). Both plugins consult these before the environment, for files
+/// opened afterwards; the environment itself is not touched (`setenv` is not thread-safe).
+/// `value` NULL removes the setting, so the environment applies again. Returns a negative
+/// value on failure (NULL or malformed name).
+///
+/// # Safety
+/// `name` is NULL (an error) or a NUL-terminated string; `value` is NULL or one.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn h5blob_config_set(name: *const c_char, value: *const c_char) -> herr_t {
+    boundary(c"h5blob_config_set", Major::Plist, -1, || {
+        // SAFETY: NULL-checked; NUL-terminated per the contract.
+        let name = unsafe { arg_str(name, "name")? };
+        if !crate::config::process::valid_name(name) {
+            return Err(BlobError::new(
+                ErrorKind::Config,
+                format!("{name:?} is not a setting name (no '=', spaces or empty names)"),
+            ));
+        }
+        let value = if value.is_null() {
+            None
+        } else {
+            // SAFETY: non-NULL and NUL-terminated per the contract.
+            Some(unsafe { arg_str(value, "value")? })
+        };
+        crate::config::process::set(name, value);
+        Ok(0)
+    })
+}
+
+/// The value a setting has for this process: set with `h5blob_config_set`, else from the
+/// environment. Returns 1 when it has one, 0 when not (outputs untouched), negative on
+/// failure. When it has one: `*len` (if `len` is not NULL) receives its length in bytes,
+/// and `buf` (if not NULL and `size` > 0) a NUL-terminated copy, cut to `size - 1` bytes.
+/// The value may be a secret (a key or password the program set): handle it as such.
+///
+/// # Safety
+/// `name` is NULL (an error) or a NUL-terminated string; `buf` is NULL or writable for
+/// `size` bytes; `len` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn h5blob_config_get(
+    name: *const c_char,
+    buf: *mut c_char,
+    size: usize,
+    len: *mut usize,
+) -> htri_t {
+    boundary(c"h5blob_config_get", Major::Plist, -1, || {
+        // SAFETY: NULL-checked; NUL-terminated per the contract.
+        let name = unsafe { arg_str(name, "name")? };
+        let Some(v) = crate::config::process::var(name) else {
+            return Ok(0);
+        };
+        if !len.is_null() {
+            // SAFETY: writable per the contract.
+            unsafe { len.write(v.len()) };
+        }
+        if !buf.is_null() && size > 0 {
+            let n = v.len().min(size - 1);
+            // SAFETY: buf is writable for size bytes; n + 1 <= size.
+            unsafe {
+                std::ptr::copy_nonoverlapping(v.as_ptr().cast::<c_char>(), buf, n);
+                buf.add(n).write(0);
+            }
+        }
+        Ok(1)
+    })
+}
+
 /// Copies the Blob VFD settings of `fapl_id` into `fa_out`. Fails if the fapl does not use
 /// the Blob VFD with a settings struct.
 ///
@@ -115,7 +227,8 @@ pub unsafe extern "C" fn H5Pget_fapl_blob(fapl_id: hid_t, fa_out: *mut H5FD_blob
     })
 }
 
-/// Request and cache statistics.
+/// Request and cache statistics (all counters since the file was opened, or since the
+/// process started for the totals).
 #[repr(C)]
 #[derive(Debug, Default, Clone, Copy)]
 pub struct h5blob_stats_t {
@@ -129,12 +242,15 @@ pub struct h5blob_stats_t {
     pub bytes: u64,
     /// 429/503 responses.
     pub throttled: u64,
+    /// Page reads served from the cache.
     pub cache_hits: u64,
+    /// Page reads that had to be fetched.
     pub cache_misses: u64,
     /// Pages fetched ahead of any read.
     pub prefetched: u64,
-    /// Read calls from HDF5 and the bytes they asked for.
+    /// Read calls from HDF5.
     pub reads: u64,
+    /// Bytes those read calls asked for.
     pub read_bytes: u64,
     /// Seconds spent waiting inside read callbacks.
     pub wait_seconds: f64,
@@ -212,7 +328,8 @@ pub unsafe extern "C" fn h5blob_stats_total(out: *mut h5blob_stats_t) -> herr_t 
     })
 }
 
-/// The library version, e.g. "0.1.0". Static storage; never free it.
+/// The library version, e.g. "0.1.0" (compare with `H5BLOB_VERSION` from this header to
+/// check that the header and the library match). Static storage; never free it.
 #[unsafe(no_mangle)]
 pub extern "C" fn h5blob_version() -> *const c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
@@ -272,6 +389,34 @@ pub extern "C" fn H5Pset_fapl_rest_vol(fapl_id: hid_t) -> herr_t {
     })
 }
 
+/// Whether `fapl_id` uses the REST connector: 1 if so, 0 if not, negative on failure.
+#[unsafe(no_mangle)]
+pub extern "C" fn h5blob_fapl_uses_rest_vol(fapl_id: hid_t) -> htri_t {
+    boundary(c"h5blob_fapl_uses_rest_vol", Major::Plist, -1, || {
+        let ours = rest_id()?;
+        let mut theirs: hid_t = -1;
+        // SAFETY: plain HDF5 calls; `theirs` is closed below.
+        unsafe {
+            if sys::H5Pget_vol_id(fapl_id, &mut theirs) < 0 {
+                return Err(BlobError::new(
+                    ErrorKind::Config,
+                    "H5Pget_vol_id failed: is fapl_id a file access property list?",
+                ));
+            }
+            let mut cmp = 1;
+            let st = sys::H5VLcmp_connector_cls(&mut cmp, theirs, ours);
+            sys::H5VLclose(theirs);
+            if st < 0 {
+                return Err(BlobError::new(
+                    ErrorKind::Internal,
+                    "H5VLcmp_connector_cls failed",
+                ));
+            }
+            Ok(if cmp == 0 { 1 } else { 0 })
+        }
+    })
+}
+
 /// Requests sent to and bytes received from HSDS servers by this process, through the
 /// REST connector (fields other than `requests` and `bytes` are zero).
 ///
@@ -294,4 +439,14 @@ pub unsafe extern "C" fn h5blob_rest_stats_total(out: *mut h5blob_stats_t) -> he
         unsafe { out.write(s.into()) };
         Ok(0)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn header_version_is_the_crate_version() {
+        let toml = include_str!("../../cbindgen.toml");
+        let want = format!("#define H5BLOB_VERSION \"{}\"", env!("CARGO_PKG_VERSION"));
+        assert!(toml.contains(&want), "cbindgen.toml must say {want}");
+    }
 }

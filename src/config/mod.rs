@@ -2,6 +2,7 @@
 //! Pure Rust; nothing here knows about HDF5 or C.
 #![forbid(unsafe_code)]
 
+pub mod process;
 pub mod settings;
 pub mod url;
 

@@ -187,7 +187,7 @@ pub fn key_names() -> String {
         .join(", ")
 }
 
-fn lookup(name: &str) -> Option<Key> {
+pub fn lookup(name: &str) -> Option<Key> {
     let n = name.trim().to_ascii_lowercase();
     KEYS.iter()
         .find(|k| k.1 == n || k.2.contains(&n.as_str()))

@@ -176,7 +176,7 @@ impl HsConfig {
     pub fn from_process() -> HsConfig {
         let cwd = std::env::current_dir().ok();
         let home = std::env::var_os("HOME").map(PathBuf::from);
-        HsConfig::load(|k| std::env::var(k).ok(), cwd.as_deref(), home.as_deref())
+        HsConfig::load(crate::config::process::var, cwd.as_deref(), home.as_deref())
     }
 
     /// The endpoint, parsed, or an error that says where to set it.

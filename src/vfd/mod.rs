@@ -175,7 +175,7 @@ fn append_config(fa: &mut H5FD_blob_fapl_t, extra: &str) {
 }
 
 fn env_layer() -> Result<Layer, BlobError> {
-    Ok(Layer::from_env(|k| std::env::var(k).ok())?)
+    Ok(Layer::from_env(crate::config::process::var)?)
 }
 
 /// HDF5 resolves an external link's target against the parent file's directory, making
@@ -205,8 +205,8 @@ fn log_open_failure(name: &str, e: &BlobError) {
     }
     static SEEN: std::sync::LazyLock<std::sync::Mutex<std::collections::HashSet<String>>> =
         std::sync::LazyLock::new(Default::default);
-    let off = std::env::var("H5BLOB_LOG")
-        .is_ok_and(|v| matches!(v.trim(), "0" | "off" | "none" | "quiet"));
+    let off = crate::config::process::var("H5BLOB_LOG")
+        .is_some_and(|v| matches!(v.trim(), "0" | "off" | "none" | "quiet"));
     if !off && crate::sync::lock(&SEEN).insert(e.msg.clone()) {
         eprintln!("h5blob: {}", e.msg);
     }

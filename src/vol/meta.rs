@@ -126,7 +126,7 @@ pub fn total_counts() -> (u64, u64) {
 impl Drop for FileCtx {
     /// With `H5BLOB_STATS=1`, one line per closed domain on stderr.
     fn drop(&mut self) {
-        if std::env::var("H5BLOB_STATS").is_ok_and(|v| v != "0" && !v.is_empty()) {
+        if crate::config::process::var("H5BLOB_STATS").is_some_and(|v| v != "0" && !v.is_empty()) {
             let (r, b) = counts(&self.client);
             eprintln!(
                 "h5blob REST: {}: {} requests, {} bytes received",
@@ -385,8 +385,7 @@ impl FileCtx {
     /// every link and every attribute (values included) in two requests, then the
     /// descriptions of the datasets and named datatypes, several at a time.
     fn prefetch(&self, domain_objs: &Value) -> R<()> {
-        let limit = std::env::var("H5BLOB_REST_PREFETCH")
-            .ok()
+        let limit = crate::config::process::var("H5BLOB_REST_PREFETCH")
             .and_then(|v| v.trim().parse::<usize>().ok())
             .unwrap_or(PREFETCH_OBJECTS);
         self.register(&self.root.clone());
