@@ -24,7 +24,7 @@ mkdir -p "$CACHE"
 log() { printf '[setup] %s\n' "$*" >&2; }
 
 need_apt=()
-for pkg in cmake libclang-dev clang zlib1g-dev libcurl4-openssl-dev libssl-dev dpkg-dev pkg-config curl; do
+for pkg in cmake libclang-dev clang g++ zlib1g-dev libcurl4-openssl-dev libssl-dev dpkg-dev pkg-config curl mono-mcs mono-runtime; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need_apt+=("$pkg")
 done
 

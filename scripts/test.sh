@@ -50,3 +50,6 @@ rm -rf target/c_tests
 cmake -S c_tests -B target/c_tests -DCMAKE_PREFIX_PATH="$PREFIX" >/dev/null
 cmake --build target/c_tests -j2 >/dev/null
 (cd target/c_tests && ctest --output-on-failure)
+
+step "Examples (C, C++ through the CMake package; C# under mono)"
+examples/check.sh "$PREFIX" "$WORK" "$WORK/vec.h5"
