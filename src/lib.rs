@@ -4,6 +4,7 @@
 //! [`cache`], which fetches with [`blob`], configured by [`config`]. Only `vfd`, `capi`
 //! and `h5` touch C; the rest is safe Rust, testable alone.
 
+pub mod auth;
 pub mod blob;
 pub mod cache;
 pub mod capi;

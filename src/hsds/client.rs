@@ -62,9 +62,9 @@ pub struct HsdsClient {
     base: String,
     /// The endpoint as messages show it.
     pub display: String,
-    username: Option<String>,
-    password: Option<String>,
-    api_key: Option<String>,
+    /// What authorises each request (Basic auth and/or an API key today; bearer tokens
+    /// from the identity sources plug in here).
+    auth: crate::auth::Source,
     bucket: Option<String>,
     /// Requests sent (retries included) and response bytes received.
     pub stats: crate::blob::Stats,
@@ -74,7 +74,22 @@ pub struct HsdsClient {
 pub type Query<'a> = &'a [(&'a str, &'a str)];
 
 impl HsdsClient {
+    /// A client with the credentials `cfg` names (user/password, API key, or none).
     pub fn new(cfg: &HsConfig) -> Result<HsdsClient, HsdsError> {
+        let auth = crate::auth::Static::hsds(
+            cfg.username.as_deref(),
+            cfg.password.as_deref(),
+            cfg.api_key.as_deref(),
+        )
+        .map_err(|e| HsdsError::new(None, e.0))?;
+        HsdsClient::with_credentials(cfg, std::sync::Arc::new(auth))
+    }
+
+    /// A client for `cfg`'s endpoint and bucket whose requests `auth` authorises.
+    pub fn with_credentials(
+        cfg: &HsConfig,
+        auth: crate::auth::Source,
+    ) -> Result<HsdsClient, HsdsError> {
         let endpoint = cfg.endpoint().map_err(|e| HsdsError::new(None, e))?;
         let mut b = reqwest::Client::builder()
             .timeout(TIMEOUT)
@@ -93,9 +108,7 @@ impl HsdsClient {
             http,
             base,
             display: endpoint.to_string(),
-            username: cfg.username.clone(),
-            password: cfg.password.clone(),
-            api_key: cfg.api_key.clone(),
+            auth,
             bucket: cfg.bucket.clone(),
             stats: Default::default(),
         })
@@ -114,11 +127,14 @@ impl HsdsClient {
         let mut backoff = FIRST_BACKOFF;
         for attempt in 0..=RETRIES {
             let mut req = self.http.request(method.clone(), self.url(path, query)?);
-            if let Some(user) = &self.username {
-                req = req.basic_auth(user, self.password.as_ref());
-            }
-            if let Some(key) = &self.api_key {
-                req = req.header("X-Api-Key", key);
+            let headers = self.auth.headers().await.map_err(|e| {
+                HsdsError::new(
+                    None,
+                    format!("{what} at {}: no credentials: {e}", self.display),
+                )
+            })?;
+            for (k, v) in headers {
+                req = req.header(k, v);
             }
             req = req.header(
                 "Accept",
@@ -181,10 +197,17 @@ impl HsdsClient {
                     }
                     if !status.is_success() {
                         let detail = server_message(&bytes);
+                        let sent = if status.as_u16() == 401 {
+                            // A cached token the server refuses is not used again.
+                            self.auth.rejected();
+                            format!(" (credentials: {})", self.auth.describe())
+                        } else {
+                            String::new()
+                        };
                         return Err(HsdsError::new(
                             Some(status.as_u16()),
                             format!(
-                                "{what} at {}: HTTP {} {}{detail}",
+                                "{what} at {}: HTTP {} {}{sent}{detail}",
                                 self.display,
                                 status.as_u16(),
                                 explain(status.as_u16())
