@@ -54,38 +54,43 @@ impl Static {
         }
     }
 
-    /// HSDS's (and h5pyd's) user name and password as HTTP Basic, and/or an API key
-    /// (`X-Api-Key`), as configured.
+    /// HSDS credentials as h5pyd sends them: an API key (`HS_API_KEY`, a token the caller
+    /// obtained) as `Authorization: Bearer`, else the user name and password as HTTP Basic.
     pub fn hsds(
         user: Option<&str>,
         password: Option<&str>,
         api_key: Option<&str>,
     ) -> Result<Static, AuthError> {
-        let mut headers = Vec::new();
-        let mut what = Vec::new();
-        if let Some(user) = user {
-            let raw = format!("{user}:{}", password.unwrap_or(""));
-            let value = format!("Basic {}", base64(raw.as_bytes()));
-            headers.push((
-                http::header::AUTHORIZATION,
-                sensitive(&value, "the user name or password")?,
-            ));
-            what.push(format!("HTTP Basic as {user}"));
-        }
         if let Some(key) = api_key {
-            headers.push((
-                HeaderName::from_static("x-api-key"),
-                sensitive(key, "the API key")?,
-            ));
-            what.push("an API key".to_string());
+            return Ok(Static {
+                headers: vec![(
+                    http::header::AUTHORIZATION,
+                    sensitive(&format!("Bearer {key}"), "the API key")?,
+                )],
+                what: "a bearer token (HS_API_KEY)".into(),
+            });
         }
-        if what.is_empty() {
+        let Some(user) = user else {
             return Ok(Static::none());
-        }
+        };
+        let raw = format!("{user}:{}", password.unwrap_or(""));
         Ok(Static {
-            headers,
-            what: what.join(" and "),
+            headers: vec![(
+                http::header::AUTHORIZATION,
+                sensitive(
+                    &format!("Basic {}", base64(raw.as_bytes())),
+                    "the user name or password",
+                )?,
+            )],
+            what: format!("HTTP Basic as {user}"),
         })
+    }
+
+    /// Whether the headers hold a bearer token (which plain http must not carry).
+    pub fn is_bearer(&self) -> bool {
+        self.headers
+            .iter()
+            .any(|(_, v)| v.as_bytes().starts_with(b"Bearer "))
     }
 }
 
@@ -145,19 +150,24 @@ mod tests {
     }
 
     #[test]
-    fn hsds_headers_are_basic_and_api_key_and_sensitive() {
-        let s = Static::hsds(Some("alice"), Some("pw:with=signs"), Some("k1")).unwrap();
+    fn hsds_headers_are_bearer_or_basic_as_h5pyd_sends_them() {
+        let s = Static::hsds(Some("alice"), Some("pw:with=signs"), None).unwrap();
         let h = crate::runtime::block_on(s.headers()).unwrap();
-        assert_eq!(h.len(), 2);
+        assert_eq!(h.len(), 1);
         assert_eq!(h[0].0, http::header::AUTHORIZATION);
         assert_eq!(
             h[0].1.to_str().unwrap(),
             format!("Basic {}", base64(b"alice:pw:with=signs"))
         );
-        assert!(h.iter().all(|(_, v)| v.is_sensitive()));
-        assert_eq!(h[1].0.as_str(), "x-api-key");
+        assert!(h[0].1.is_sensitive() && !s.is_bearer());
         let d = s.describe();
-        assert!(d.contains("alice") && !d.contains("pw:with") && !d.contains("k1"));
+        assert!(d.contains("alice") && !d.contains("pw:with"));
+        // An API key wins over user and password and goes as a bearer token (h5pyd).
+        let s = Static::hsds(Some("alice"), Some("pw"), Some("tok-123")).unwrap();
+        let h = crate::runtime::block_on(s.headers()).unwrap();
+        assert_eq!(h.len(), 1);
+        assert_eq!(h[0].1.to_str().unwrap(), "Bearer tok-123");
+        assert!(h[0].1.is_sensitive() && s.is_bearer() && !s.describe().contains("tok-123"));
         assert!(
             crate::runtime::block_on(Static::hsds(None, None, None).unwrap().headers())
                 .unwrap()

@@ -18,6 +18,29 @@ pub enum Endpoint {
 }
 
 impl Endpoint {
+    /// Whether a bearer token may go to this endpoint: https, a Unix socket (never leaves
+    /// the machine), or plain http to a loopback address when `H5BLOB_ALLOW_HTTP_TOKENS=1`.
+    pub fn protects_tokens(&self) -> bool {
+        match self {
+            Endpoint::Unix(_) => true,
+            Endpoint::Tcp(url) if url.starts_with("https://") => true,
+            Endpoint::Tcp(url) => {
+                let host = url::Url::parse(url)
+                    .ok()
+                    .and_then(|u| u.host_str().map(str::to_string))
+                    .unwrap_or_default();
+                let loopback = host == "localhost"
+                    || host
+                        .trim_matches(['[', ']'])
+                        .parse::<std::net::IpAddr>()
+                        .is_ok_and(|ip| ip.is_loopback());
+                loopback
+                    && crate::config::process::var("H5BLOB_ALLOW_HTTP_TOKENS")
+                        .is_some_and(|v| v.trim() == "1")
+            }
+        }
+    }
+
     pub fn parse(s: &str) -> Result<Endpoint, String> {
         let s = s.trim().trim_end_matches('/');
         if let Some(rest) = s.strip_prefix("http+unix://") {
@@ -193,6 +216,22 @@ impl HsConfig {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn bearer_tokens_go_only_where_they_are_protected() {
+        let ok = |s: &str| Endpoint::parse(s).unwrap().protects_tokens();
+        assert!(ok("https://hsds.example.org"));
+        assert!(ok("http+unix://%2Ftmp%2Fsn_1.sock"));
+        assert!(!ok("http://hsds.example.org"));
+        // Loopback over http only when explicitly allowed.
+        assert!(!ok("http://127.0.0.1:5101"));
+        crate::config::process::set("H5BLOB_ALLOW_HTTP_TOKENS", Some("1"));
+        assert!(
+            ok("http://127.0.0.1:5101") && ok("http://localhost:5101") && ok("http://[::1]:80")
+        );
+        assert!(!ok("http://10.0.0.1:5101"));
+        crate::config::process::set("H5BLOB_ALLOW_HTTP_TOKENS", None);
+    }
+
     use super::*;
 
     #[test]
