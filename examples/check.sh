@@ -5,8 +5,8 @@
 #   examples/check.sh PREFIX WORK VEC_H5
 # Needs: HDF5_DIR, H5BLOB_PYTHON, H5BLOB_TEST_ENDPOINT, H5BLOB_TEST_KEY, H5BLOB_TEST_HS_ENDPOINT.
 set -euo pipefail
+prefix=$(realpath "$1") work=$(realpath "$2") vec=$(realpath "$3")
 cd "$(dirname "$0")"
-prefix=$1 work=$2 vec=$3
 plugins="$prefix/lib/h5blob/plugins"
 account=devstoreaccount1
 
@@ -24,8 +24,9 @@ PY
 
 # Checks the "<dataset>: N values, sum S, first A B C" line of an example's output.
 check_line() {
-  local what=$1 out=$2 ds=$3
-  "$H5BLOB_PYTHON" - "$what" "$ds" "$(expected "$ds")" "$out" <<'PY'
+  local what=$1 out=$2 ds=$3 want
+  want=$(expected "$ds")
+  "$H5BLOB_PYTHON" - "$what" "$ds" "$want" "$out" <<'PY'
 import sys
 what, ds, want, out = sys.argv[1:]
 want = [float(x) for x in want.split()]
@@ -46,15 +47,15 @@ cmake -S . -B "$work/examples-build" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
 cmake --build "$work/examples-build" -j2 >/dev/null
 url="$H5BLOB_TEST_ENDPOINT/ctest/vec.h5"
 for exe in read_blob read_blob_cpp; do
+  # A bad setting name is an error naming it, with HDF5's error stack, not a crash.
+  if err=$("$work/examples-build/$exe" "$url" /u cache_sise=1M 2>&1); then
+    echo "$exe accepted an unknown setting" >&2; exit 1
+  fi
+  grep -q "cache_sise" <<<"$err" || { echo "$exe's error does not name the setting: $err" >&2; exit 1; }
   out=$(HDF5_PLUGIN_PATH="$plugins" "$work/examples-build/$exe" "$url" /u \
         "account=$account" "account_key=$H5BLOB_TEST_KEY")
   check_line "$exe" "$out" /u
 done
-# A bad setting name is an error with a reason, not a crash.
-if err=$("$work/examples-build/read_blob" "$url" /u cache_sise=1M 2>&1); then
-  echo "read_blob accepted an unknown setting" >&2; exit 1
-fi
-grep -q "cache_sise" <<<"$err" || { echo "read_blob's error does not name the setting: $err" >&2; exit 1; }
 
 echo "-- C# example under mono"
 mcs -warnaserror -out:"$work/H5BlobExample.exe" dotnet/H5BlobExample.cs
@@ -66,12 +67,13 @@ conn="DefaultEndpointsProtocol=http;AccountName=$account;AccountKey=$H5BLOB_TEST
 out=$(run_cs blob "az://ctest/vec.h5" /u "AZURE_STORAGE_CONNECTION_STRING=$conn")
 check_line "C# through the Blob VFD" "$out" /u
 # The same dataset loaded into HSDS, read through the REST VOL.
+domain="/home/admin/examples_vec_$$.h5"
 HS_ENDPOINT="$H5BLOB_TEST_HS_ENDPOINT" HS_USERNAME=admin HS_PASSWORD=admin \
-  "$(dirname "$H5BLOB_PYTHON")/hsload" "$vec" /home/admin/examples_vec.h5
-out=$(run_cs rest /home/admin/examples_vec.h5 /u "HS_ENDPOINT=$H5BLOB_TEST_HS_ENDPOINT" HS_USERNAME=admin HS_PASSWORD=admin)
+  "$(dirname "$H5BLOB_PYTHON")/hsload" "$vec" "$domain"
+out=$(run_cs rest "$domain" /u "HS_ENDPOINT=$H5BLOB_TEST_HS_ENDPOINT" HS_USERNAME=admin HS_PASSWORD=admin)
 check_line "C# through the REST VOL" "$out" /u
 # A wrong password: a clear failure, the password nowhere in the output.
-if err=$(run_cs rest /home/admin/examples_vec.h5 /u "HS_ENDPOINT=$H5BLOB_TEST_HS_ENDPOINT" HS_USERNAME=admin \
+if err=$(run_cs rest "$domain" /u "HS_ENDPOINT=$H5BLOB_TEST_HS_ENDPOINT" HS_USERNAME=admin \
          HS_PASSWORD=not-the-password-42 2>&1); then
   echo "C# example read with a wrong password" >&2; exit 1
 fi

@@ -48,9 +48,17 @@ start_hsds() {
     sleep 0.1
   done
   HSDS_ENDPOINT="http+unix://$(printf '%s' "$sock/sn_1.sock" | sed 's|/|%2F|g')"
+  # /about says READY before the data node answers: retry until each folder exists
+  # (201 created, 409 already there).
+  local d code
   for d in /home /home/admin; do
-    curl -s -o /dev/null -u admin:admin --unix-socket "$sock/sn_1.sock" -X PUT \
-      -H 'Content-Type: application/json' -d '{"folder": true}' "http://localhost/?domain=$d"
+    for _ in $(seq 300); do
+      code=$(curl -s -o /dev/null -w '%{http_code}' -u admin:admin --unix-socket "$sock/sn_1.sock" \
+        -X PUT -H 'Content-Type: application/json' -d '{"folder": true}' "http://localhost/?domain=$d" || true)
+      [ "$code" = 201 ] || [ "$code" = 409 ] && break
+      sleep 0.1
+    done
+    [ "$code" = 201 ] || [ "$code" = 409 ] || { echo "HSDS did not create $d (HTTP $code)" >&2; return 1; }
   done
 }
 

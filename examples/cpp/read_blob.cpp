@@ -1,6 +1,6 @@
 // The C example in C++: reads one dataset of an HDF5 file stored as an Azure blob through
-// the Blob VFD. Handles close themselves (RAII); failures throw with HDF5's error stack
-// printed.
+// the Blob VFD. Handles close themselves (RAII); a failure prints HDF5's error stack and
+// throws.
 //
 //   read_blob_cpp <url> <dataset> [name=value ...]
 //
@@ -15,11 +15,18 @@
 
 namespace {
 
+// HDF5's error stack is printed where the failure happens: closing handles while the
+// exception unwinds would clear it.
+[[noreturn]] void fail(const char *what) {
+    H5Eprint2(H5E_DEFAULT, stderr);
+    throw std::runtime_error(what);
+}
+
 // One HDF5 identifier, closed with `close` when it goes out of scope.
 class Id {
   public:
     Id(hid_t id, herr_t (*close)(hid_t), const char *what) : id_(id), close_(close) {
-        if (id_ < 0) throw std::runtime_error(what);
+        if (id_ < 0) fail(what);
     }
     ~Id() { close_(id_); }
     Id(const Id &) = delete;
@@ -32,7 +39,7 @@ class Id {
 };
 
 void check(herr_t status, const char *what) {
-    if (status < 0) throw std::runtime_error(what);
+    if (status < 0) fail(what);
 }
 
 }  // namespace
@@ -48,7 +55,10 @@ int main(int argc, char **argv) {
         for (int i = 3; i < argc; i++) {
             std::string kv(argv[i]);
             auto eq = kv.find('=');
-            if (eq == std::string::npos) throw std::runtime_error(kv + ": expected name=value");
+            if (eq == std::string::npos) {
+                std::fprintf(stderr, "%s: expected name=value\n", kv.c_str());
+                return 2;
+            }
             check(h5blob_fapl_set(fapl.get(), kv.substr(0, eq).c_str(), kv.substr(eq + 1).c_str()),
                   "h5blob_fapl_set");
         }
@@ -71,7 +81,6 @@ int main(int argc, char **argv) {
                         static_cast<unsigned long long>(stats.bytes));
     } catch (const std::exception &e) {
         std::fprintf(stderr, "%s failed\n", e.what());
-        H5Eprint2(H5E_DEFAULT, stderr);
         return 1;
     }
     return 0;

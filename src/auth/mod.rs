@@ -27,6 +27,10 @@ pub trait CredentialSource: Send + Sync {
     fn rejected(&self) {}
     /// What this source is, without secrets, for messages ("HTTP Basic as alice").
     fn describe(&self) -> String;
+    /// Whether it sends bearer tokens (which plain http must not carry).
+    fn is_bearer(&self) -> bool {
+        false
+    }
 }
 
 /// Headers that never change: Basic auth, an API key, or nothing.
@@ -102,6 +106,12 @@ impl CredentialSource for Static {
 
     fn describe(&self) -> String {
         self.what.clone()
+    }
+
+    fn is_bearer(&self) -> bool {
+        self.headers
+            .iter()
+            .any(|(_, v)| v.as_bytes().starts_with(b"Bearer "))
     }
 }
 

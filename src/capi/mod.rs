@@ -142,7 +142,10 @@ pub unsafe extern "C" fn h5blob_config_set(name: *const c_char, value: *const c_
         if !crate::config::process::valid_name(name) {
             return Err(BlobError::new(
                 ErrorKind::Config,
-                format!("{name:?} is not a setting name (no '=', spaces or empty names)"),
+                format!(
+                    "{:?} is not a setting name (no '=', spaces or empty names)",
+                    name.split('=').next().unwrap_or("")
+                ),
             ));
         }
         let value = if value.is_null() {

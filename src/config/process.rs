@@ -14,6 +14,19 @@ pub fn var(name: &str) -> Option<String> {
     set.get(name).cloned().or_else(|| std::env::var(name).ok())
 }
 
+/// A setting only if it was set in this process (not from the environment).
+pub fn set_here(name: &str) -> Option<String> {
+    SET.read()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(name)
+        .cloned()
+}
+
+/// A variable of the environment only.
+pub fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
 /// Whether `name` can name a setting: non-empty, no `=`, no NUL, no whitespace.
 pub fn valid_name(name: &str) -> bool {
     !name.is_empty() && !name.contains(['=', '\0']) && !name.chars().any(char::is_whitespace)

@@ -82,17 +82,6 @@ impl HsdsClient {
             cfg.api_key.as_deref(),
         )
         .map_err(|e| HsdsError::new(None, e.0))?;
-        let endpoint = cfg.endpoint().map_err(|e| HsdsError::new(None, e))?;
-        if auth.is_bearer() && !endpoint.protects_tokens() {
-            return Err(HsdsError::new(
-                None,
-                format!(
-                    "{endpoint}: refusing to send a bearer token (HS_API_KEY) over plain http; \
-                     use https:// (or a Unix socket, or http to 127.0.0.1/localhost with \
-                     H5BLOB_ALLOW_HTTP_TOKENS=1)"
-                ),
-            ));
-        }
         HsdsClient::with_credentials(cfg, std::sync::Arc::new(auth))
     }
 
@@ -102,6 +91,17 @@ impl HsdsClient {
         auth: crate::auth::Source,
     ) -> Result<HsdsClient, HsdsError> {
         let endpoint = cfg.endpoint().map_err(|e| HsdsError::new(None, e))?;
+        if auth.is_bearer() && !endpoint.protects_tokens() {
+            return Err(HsdsError::new(
+                None,
+                format!(
+                    "{endpoint}: refusing to send a bearer token ({}) over plain http; use \
+                     https:// (or a Unix socket, or http to 127.0.0.1/localhost with \
+                     H5BLOB_ALLOW_HTTP_TOKENS=1)",
+                    auth.describe()
+                ),
+            ));
+        }
         let mut b = reqwest::Client::builder()
             .timeout(TIMEOUT)
             .connect_timeout(CONNECT_TIMEOUT);

@@ -199,7 +199,19 @@ impl HsConfig {
     pub fn from_process() -> HsConfig {
         let cwd = std::env::current_dir().ok();
         let home = std::env::var_os("HOME").map(PathBuf::from);
-        HsConfig::load(crate::config::process::var, cwd.as_deref(), home.as_deref())
+        // Settings made in this process (h5blob_config_set) win over the environment and
+        // the files under any of a field's names.
+        let mut here = HsConfig::load(crate::config::process::set_here, None, None);
+        let mut cfg = HsConfig::load(crate::config::process::env, cwd.as_deref(), home.as_deref());
+        for (field, _, _) in FIELDS {
+            if let Some(v) = here.slot(field).take() {
+                *cfg.slot(field) = Some(v);
+                let name = here.sources.remove(field).unwrap_or_default();
+                cfg.sources
+                    .insert(field, format!("{name} (h5blob_config_set)"));
+            }
+        }
+        cfg
     }
 
     /// The endpoint, parsed, or an error that says where to set it.

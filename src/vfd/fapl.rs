@@ -93,7 +93,10 @@ impl H5FD_blob_fapl_t {
         if value.contains(';') || name.contains([';', '=']) {
             return Err(BlobError::new(
                 ErrorKind::Config,
-                format!("setting {name:?}: names cannot contain ';' or '=', values ';'"),
+                format!(
+                    "setting {:?}: names cannot contain ';' or '=', values ';'",
+                    name.split(['=', ';']).next().unwrap_or("")
+                ),
             ));
         }
         // Validates the name (unknown names are an error listing the known ones).

@@ -175,7 +175,10 @@ fn append_config(fa: &mut H5FD_blob_fapl_t, extra: &str) {
 }
 
 fn env_layer() -> Result<Layer, BlobError> {
-    Ok(Layer::from_env(crate::config::process::var)?)
+    // Settings made in this process (h5blob_config_set) win over the environment under
+    // any of a key's names, so each source is read as a layer of its own.
+    let here = Layer::from_env(crate::config::process::set_here)?;
+    Ok(here.over(&Layer::from_env(crate::config::process::env)?))
 }
 
 /// HDF5 resolves an external link's target against the parent file's directory, making

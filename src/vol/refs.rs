@@ -10,7 +10,7 @@
 //! with `H5E_UNSUPPORTED`.
 
 use super::meta::FileCtx;
-use super::{Obj, R, register, release, unsupported};
+use super::{Kind, Obj, R, register, release, unsupported};
 use crate::blob::{BlobError, ErrorKind};
 use crate::h5::sys;
 use std::collections::HashMap;
@@ -104,9 +104,13 @@ fn zero_ref() -> sys::H5R_ref_t {
 }
 
 /// A reference to object `id` of `f`, made by HDF5 from a handle on the object so the
-/// reference holds the file open and comes back to this connector.
+/// reference holds the file open and comes back to this connector. The handle only
+/// names the object for `H5Rcreate_object` (its token and file), so it is registered as
+/// a group whatever the object is: nothing is fetched, and a reference to an object that
+/// is gone fails when it is used, not when it is read.
 fn make(f: &Arc<FileCtx>, id: &str) -> R<sys::H5R_ref_t> {
-    let hid = register(Obj::open_id(f, id)?)?;
+    f.register(id);
+    let hid = register(Obj::new(f, Kind::Group(id.to_string())))?;
     let mut r = zero_ref();
     // SAFETY: a live handle we registered; `r` is a whole H5R_ref_t.
     let st = unsafe { sys::H5Rcreate_object(hid, c".".as_ptr(), H5P_DEFAULT, &mut r) };
@@ -187,13 +191,27 @@ pub fn from_memory(f: &Arc<FileCtx>, mem_type: hid_t, n: usize, refs: &[u8]) -> 
 
 /// The id of the object one application reference names.
 fn target(f: &Arc<FileCtx>, chunk: &[u8]) -> R<String> {
-    let mut r = zero_ref();
+    let mut app = zero_ref();
     // SAFETY: `chunk` is one H5R_ref_t's bytes; copied so it is aligned.
     unsafe {
-        std::ptr::copy_nonoverlapping(chunk.as_ptr(), (&mut r as *mut sys::H5R_ref_t).cast(), REF)
+        std::ptr::copy_nonoverlapping(
+            chunk.as_ptr(),
+            (&mut app as *mut sys::H5R_ref_t).cast(),
+            REF,
+        )
     };
+    // Our own copy, destroyed on return: opening may attach a reopened file to it.
+    let mut r = Refs(vec![zero_ref()]);
+    // SAFETY: the application's reference, validated by HDF5; a whole destination.
+    if unsafe { sys::H5Rcopy(&app, &mut r.0[0]) } < 0 {
+        return Err(BlobError::new(
+            ErrorKind::Config,
+            "a reference to write is not a valid H5R_ref_t (was it destroyed?)",
+        ));
+    }
+    let r = &mut r.0[0];
     // SAFETY: plain HDF5 calls on the application's reference; HDF5 validates it.
-    let ty = unsafe { sys::H5Rget_type(&r) };
+    let ty = unsafe { sys::H5Rget_type(r) };
     if ty != sys::H5R_OBJECT2 {
         return Err(unsupported(
             "writing region, attribute or old-style references (HSDS stores object \
@@ -201,7 +219,7 @@ fn target(f: &Arc<FileCtx>, chunk: &[u8]) -> R<String> {
         ));
     }
     // SAFETY: as above; the handle is closed below.
-    let hid = unsafe { sys::H5Ropen_object(&mut r, H5P_DEFAULT, H5P_DEFAULT) };
+    let hid = unsafe { sys::H5Ropen_object(r, H5P_DEFAULT, H5P_DEFAULT) };
     if hid < 0 {
         return Err(BlobError::new(
             ErrorKind::Config,
