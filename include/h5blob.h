@@ -12,7 +12,8 @@
  * for the caller to free.
  *
  * Threads: h5blob_config_set/h5blob_config_get, h5blob_version and the statistics
- * totals may be called from any thread at any time. The functions taking HDF5 ids
+ * totals may be called from any thread when they succeed; a failure pushes its reason
+ * onto HDF5's error stack, which follows HDF5's rules. The functions taking HDF5 ids
  * (property lists, files) follow HDF5's own rules: with a thread-safe HDF5 any thread,
  * otherwise one thread at a time, like every HDF5 call.
  */
