@@ -5,6 +5,7 @@
 //! and `h5` touch C; the rest is safe Rust, testable alone.
 
 pub mod auth;
+mod base64;
 pub mod blob;
 pub mod cache;
 pub mod capi;
